@@ -14,7 +14,8 @@ const ALLOWED_LAYERS: Record<string, readonly string[]> = {
   abstractions: [],
   core: ['abstractions'],
   harness: ['abstractions', 'core'],
-  hosting: ['abstractions', 'core'],
+  // The defaults that need no install (DESIGN.md): volatile memory storage and no-op telemetry.
+  hosting: ['abstractions', 'core', 'storage-memory', 'telemetry-noop'],
   'storage-memory': ['abstractions'],
   'storage-wal': ['abstractions'],
   'snapshots-file': ['abstractions'],
