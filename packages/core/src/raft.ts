@@ -1,0 +1,248 @@
+import {
+  type ClusterConfiguration,
+  type LogEntry,
+  type LogIndex,
+  type NodeId,
+  type PersistentMeta,
+  type RaftEffect,
+  type RaftEvent,
+  type RaftMessage,
+  type RaftOutput,
+  type RequestResultEffect,
+  type Role,
+  type Term,
+  allMembers,
+  allVoters,
+} from '@raft/abstractions';
+import type { RaftBootState } from './boot-state.js';
+import { Durability } from './durability.js';
+import { RaftLog } from './log/raft-log.js';
+import type { ResolvedRaftOptions } from './options.js';
+import { Prng } from './prng.js';
+import type { Progress } from './tracker/progress.js';
+
+/** A read waiting for a quorum to confirm leadership (read index, dissertation §6.4). */
+export interface PendingRead {
+  readonly requestId: number;
+  readonly readIndex: LogIndex;
+  /** Confirmed once a quorum answered an AppendEntries with `seq >= this`. */
+  readonly seq: number;
+}
+
+/** A leadership transfer in progress (dissertation §3.10). */
+export interface PendingTransfer {
+  readonly requestId: number;
+  readonly target: NodeId;
+  /** Ticks since the transfer started; it times out after an election timeout. */
+  elapsed: number;
+  /** `true` once this node stepped down for it and waits to learn the new leader. */
+  steppedDown: boolean;
+}
+
+/**
+ * The whole mutable state of one node plus the output being built by the current step. Only
+ * the step functions of this package touch it; {@link RaftNodeState} is the public face.
+ */
+export class Raft {
+  readonly options: ResolvedRaftOptions;
+  readonly id: NodeId;
+  readonly prng: Prng;
+
+  // Persistent state (Figure 2), mirrored to the meta store through persistMeta effects.
+  /** Invariant: never decreases (§5.1). */
+  term: Term;
+  /** Invariant: at most one vote per term (§5.2); only reset when the term grows. */
+  votedFor: NodeId | undefined;
+
+  readonly log: RaftLog;
+  readonly durability: Durability;
+  /** The latest configuration in the log (in force as soon as appended, dissertation §4.1). */
+  configuration: ClusterConfiguration;
+  /** Index of the entry that holds {@link configuration} (the snapshot index when it came from there). */
+  configurationIndex: LogIndex;
+
+  role: Role = 'follower';
+  leaderId: NodeId | undefined = undefined;
+  /** Invariant: never decreases; `commitIndex <= lastIndex` (§5.3). */
+  commitIndex: LogIndex;
+  /** Highest index the host reported applied. */
+  appliedIndex: LogIndex;
+  /** Highest index handed to the host in an apply effect. Invariant: applied <= applying <= commit. */
+  applyingIndex: LogIndex;
+
+  electionElapsed = 0;
+  heartbeatElapsed = 0;
+  randomizedElectionTimeout = 0;
+  /** Votes received in the current (pre-)election. */
+  readonly votes: Map<NodeId, boolean> = new Map();
+  /** Leader only: progress of every other member, by id. */
+  readonly progress: Map<NodeId, Progress> = new Map();
+  /** Leader only: {@link progress} values sorted by node id (deterministic iteration). */
+  peers: Progress[] = [];
+  /** Leader only: last AppendEntries sequence number used in this term. */
+  seq = 0;
+  /** Leader only: entry bytes appended in this term and not yet committed. */
+  uncommittedBytes = 0;
+  /** Leader only: reads waiting for the first commit of this term (§6.4 step 1). */
+  readsAwaitingCommit: number[] = [];
+  /** Leader only: reads waiting for quorum confirmation, in `seq` order. */
+  pendingReads: PendingRead[] = [];
+  transfer: PendingTransfer | undefined = undefined;
+  /** Set after a fatal persistence failure; the node then only reports events. */
+  failed = false;
+
+  private effects: RaftEffect[] = [];
+  private events: RaftEvent[] = [];
+
+  constructor(options: ResolvedRaftOptions, boot: RaftBootState) {
+    this.options = options;
+    this.id = options.id;
+    this.prng = new Prng(options.seed);
+    const meta = boot.meta ?? { currentTerm: 0 as Term, votedFor: undefined };
+    this.term = meta.currentTerm;
+    this.votedFor = meta.votedFor;
+    const snapshotIndex = boot.snapshot?.lastIncludedIndex ?? (0 as LogIndex);
+    const snapshotTerm = boot.snapshot?.lastIncludedTerm ?? (0 as Term);
+    this.log = new RaftLog(snapshotIndex, snapshotTerm, boot.entries ?? []);
+    this.durability = new Durability(this.log.lastIndex());
+    this.configuration = boot.snapshot?.configuration ?? boot.configuration ?? { voters: [], learners: [] };
+    this.configurationIndex = snapshotIndex;
+    for (const entry of boot.entries ?? []) {
+      if (entry.kind === 'configuration') {
+        this.configuration = entry.configuration;
+        this.configurationIndex = entry.index;
+      }
+    }
+    const applied = Math.max(snapshotIndex, boot.appliedIndex ?? 0) as LogIndex;
+    this.commitIndex = applied;
+    this.appliedIndex = applied;
+    this.applyingIndex = applied;
+    this.resetRandomizedElectionTimeout();
+  }
+
+  // ---- output -------------------------------------------------------------------------
+
+  effect(effect: RaftEffect): void {
+    this.effects.push(effect);
+  }
+
+  emit(event: RaftEvent): void {
+    this.events.push(event);
+  }
+
+  respond(result: RequestResultEffect): void {
+    this.effects.push(result);
+  }
+
+  /** Sends a message that promises nothing durable (leader replication, pre-votes). */
+  send(message: RaftMessage): void {
+    this.effects.push({ type: 'send', message });
+  }
+
+  /**
+   * Sends a message that promises durable state (a vote, an append acknowledgement): it
+   * leaves only once every write issued before it is durable (DESIGN.md; INV-12).
+   */
+  sendDurable(message: RaftMessage): void {
+    const now = this.durability.gate(message);
+    if (now !== undefined) this.effects.push({ type: 'send', message: now });
+  }
+
+  /** Sends every held message whose writes became durable. */
+  releaseDurableMessages(): void {
+    for (const message of this.durability.releasable()) this.effects.push({ type: 'send', message });
+  }
+
+  takeOutput(): RaftOutput {
+    const output = { effects: this.effects, events: this.events };
+    this.effects = [];
+    this.events = [];
+    return output;
+  }
+
+  // ---- persistent state -----------------------------------------------------------------
+
+  /** Issues a persistMeta effect for the current term and vote. */
+  persistMeta(): void {
+    const meta: PersistentMeta = { currentTerm: this.term, votedFor: this.votedFor };
+    this.durability.issueMeta(meta);
+    this.effects.push({ type: 'persistMeta', meta });
+  }
+
+  /**
+   * Appends entries to the log, first truncating after `truncateAfter` when given, and issues
+   * the matching effects. Tracks configuration entries: a configuration is in force as soon
+   * as it is in the log (dissertation §4.1), and a truncation may roll it back.
+   */
+  appendEntries(entries: readonly LogEntry[], truncateAfter?: LogIndex): void {
+    if (truncateAfter !== undefined) {
+      this.log.truncateAfter(truncateAfter);
+      this.effects.push({ type: 'truncateLog', after: truncateAfter });
+      if (this.configurationIndex > truncateAfter) this.recomputeConfiguration();
+    }
+    if (entries.length === 0) return;
+    this.log.append(entries);
+    for (const entry of entries) {
+      if (entry.kind === 'configuration') {
+        this.configuration = entry.configuration;
+        this.configurationIndex = entry.index;
+      }
+    }
+    const last = entries[entries.length - 1] as LogEntry;
+    this.durability.issueLog(last.index, last.term, truncateAfter);
+    this.effects.push({ type: 'appendLog', entries });
+  }
+
+  private recomputeConfiguration(): void {
+    for (let i = this.log.lastIndex(); i > this.log.snapshotIndex; i--) {
+      const entry = this.log.entryAt(i);
+      if (entry?.kind === 'configuration') {
+        this.configuration = entry.configuration;
+        this.configurationIndex = entry.index;
+        return;
+      }
+    }
+    // Invariant: the snapshot's configuration is never truncated (it is committed).
+    this.configurationIndex = this.log.snapshotIndex;
+  }
+
+  // ---- queries --------------------------------------------------------------------------
+
+  /** `true` when this node may campaign: it is a voter of the configuration in force. */
+  promotable(): boolean {
+    return this.isVoter(this.id);
+  }
+
+  isVoter(id: NodeId): boolean {
+    return this.configuration.voters.includes(id) || (this.configuration.oldVoters?.includes(id) ?? false);
+  }
+
+  isMember(id: NodeId): boolean {
+    return this.isVoter(id) || this.configuration.learners.includes(id);
+  }
+
+  /** Voters of both halves of the configuration, sorted. */
+  voters(): NodeId[] {
+    return allVoters(this.configuration);
+  }
+
+  /** Every member, sorted. */
+  members(): NodeId[] {
+    return allMembers(this.configuration);
+  }
+
+  /**
+   * §4.2.3 / §9.6: while it has heard from a leader within the minimum election timeout, a
+   * server ignores (pre-)vote requests. With check-quorum on this is safe: a leader that lost
+   * its quorum steps down within an election timeout.
+   */
+  inLease(): boolean {
+    return this.options.checkQuorum && this.leaderId !== undefined && this.electionElapsed < this.options.electionTicks;
+  }
+
+  /** §5.2: a fresh random timeout in `[electionTicks, 2·electionTicks)`. */
+  resetRandomizedElectionTimeout(): void {
+    const base = this.options.electionTicks;
+    this.randomizedElectionTimeout = this.prng.nextInt(base, 2 * base);
+  }
+}
