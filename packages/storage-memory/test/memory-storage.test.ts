@@ -1,0 +1,69 @@
+import { LogIndex, NodeId, Term } from '@raft/abstractions';
+import { sampleEntries } from '@raft/harness/compliance';
+import { describe, expect, it } from 'vitest';
+import { crc32c, formatCrc32c } from '../src/internal/crc32c.js';
+import { memoryLogStore, memoryStorage } from '../src/index.js';
+
+describe('memoryStorage()', () => {
+  it('gives back after reopen what was written before close, in all three stores', async () => {
+    const provider = memoryStorage();
+    const first = await provider.open();
+    await first.log.append(sampleEntries(1, 3, 1));
+    await first.meta.save({ currentTerm: Term(2), votedFor: NodeId('n1') });
+    const writer = await first.snapshots.begin({ lastIncludedIndex: LogIndex(1), lastIncludedTerm: Term(1), configuration: { voters: [NodeId('n1')], learners: [] } });
+    await writer.write(new Uint8Array([1, 2, 3]));
+    await writer.commit();
+    await first.close();
+
+    const second = await provider.open();
+    expect(await second.log.read(LogIndex(1), LogIndex(3))).toEqual(sampleEntries(1, 3, 1));
+    expect(await second.meta.load()).toEqual({ currentTerm: 2, votedFor: 'n1' });
+    expect((await second.snapshots.latest())?.meta.size).toBe(3);
+    await second.close();
+  });
+
+  it('refuses a second open while the first is not closed, like a locked directory', async () => {
+    const provider = memoryStorage();
+    const storage = await provider.open();
+    expect(provider.isOpen).toBe(true);
+    await expect(provider.open()).rejects.toMatchObject({ code: 'STORAGE_LOCKED' });
+    await storage.close();
+    expect(provider.isOpen).toBe(false);
+    await (await provider.open()).close();
+  });
+
+  it('keeps separate providers separate', async () => {
+    const a = await memoryStorage().open();
+    const b = await memoryStorage().open();
+    await a.log.append(sampleEntries(1, 2, 1));
+    expect(b.log.lastIndex()).toBe(0);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('throws STORAGE_CLOSED from the synchronous accessors after close', async () => {
+    const log = memoryLogStore();
+    await log.close();
+    expect(() => log.lastIndex()).toThrowError(expect.objectContaining({ code: 'STORAGE_CLOSED' }));
+    expect(() => log.termAt(LogIndex(0))).toThrowError(expect.objectContaining({ code: 'STORAGE_CLOSED' }));
+  });
+
+  it('reclaims compacted entries without changing what it returns', async () => {
+    const log = memoryLogStore();
+    for (let k = 0; k < 50; k++) await log.append(sampleEntries(k * 100 + 1, k * 100 + 100, 1));
+    for (let k = 1; k <= 49; k++) await log.compactUpTo(LogIndex(k * 100), Term(1));
+    expect(log.firstIndex()).toBe(4901);
+    expect(await log.read(LogIndex(4900), LogIndex(4905))).toEqual(sampleEntries(4901, 4905, 1));
+  });
+});
+
+describe('crc32c (the internal copy)', () => {
+  it('gives the standard check value for "123456789"', () => {
+    expect(crc32c(new TextEncoder().encode('123456789'))).toBe(0xe3069283);
+    expect(formatCrc32c(0xe3069283)).toBe('crc32c:e3069283');
+  });
+
+  it('gives the same result fed in pieces as in one go', () => {
+    const data = new Uint8Array(1000).map((_, k) => (k * 7) & 0xff);
+    expect(crc32c(data.subarray(13), crc32c(data.subarray(0, 13)))).toBe(crc32c(data));
+  });
+});
