@@ -1,0 +1,79 @@
+import { IllegalStateError, type NodeId } from '@raft/abstractions';
+
+/**
+ * The global invariants the simulator checks (ids from the reliability notes, §4).
+ * - `INV-1` Election Safety: at most one leader per term.
+ * - `INV-2` Leader Append-Only: a leader never overwrites or deletes entries in its term.
+ * - `INV-3` Log Matching: same index and term ⇒ identical entries and prefixes.
+ * - `INV-4` Leader Completeness: a leader holds every entry committed in earlier terms;
+ *   committed entries never change.
+ * - `INV-5` State Machine Safety: no two nodes apply different entries at one index; each node
+ *   applies in order, without gaps, only committed entries.
+ * - `INV-6` Monotonicity: term, durable term, commit index (per process) and snapshot index never
+ *   decrease.
+ * - `INV-7` One vote per (node, term), across restarts.
+ * - `INV-8` Durability: every acknowledged proposal is applied on every live node after heal.
+ * - `INV-12` No message promises state that is not durable (votes, append acks), and a leader
+ *   commits only entries durable on a quorum.
+ * - `INV-13` Bounded resources (in-flight appends, uncommitted bytes).
+ * - `HOST` the core broke the host contract (for example a non-contiguous append) or its own
+ *   `checkInvariants()` failed.
+ */
+export type InvariantId =
+  | 'INV-1'
+  | 'INV-2'
+  | 'INV-3'
+  | 'INV-4'
+  | 'INV-5'
+  | 'INV-6'
+  | 'INV-7'
+  | 'INV-8'
+  | 'INV-12'
+  | 'INV-13'
+  | 'HOST'
+  | 'LIVENESS';
+
+/** Everything needed to replay a violation. */
+export interface ViolationContext {
+  /** The run's seed. */
+  readonly seed: number;
+  /** Simulated tick at which it was found. */
+  readonly tick: number;
+  /** The node involved, if one is. */
+  readonly node: NodeId | undefined;
+  /** The most recent trace lines, oldest first. */
+  readonly trace: readonly string[];
+}
+
+/**
+ * Thrown when a simulation breaks a safety or liveness property. Code `ILLEGAL_STATE`. The
+ * message names the invariant, the seed and the tick; {@link InvariantViolationError.trace}
+ * holds the recent event trace (the message repeats its tail) so the failure can be replayed
+ * with the same seed and scenario.
+ */
+export class InvariantViolationError extends IllegalStateError {
+  /** Which invariant failed. */
+  readonly invariant: InvariantId;
+  /** The run's seed. */
+  readonly seed: number;
+  /** Simulated tick of the failure. */
+  readonly tick: number;
+  /** The node involved, if one is. */
+  readonly node: NodeId | undefined;
+  /** Recent trace lines, oldest first. */
+  readonly trace: readonly string[];
+
+  constructor(invariant: InvariantId, detail: string, context: ViolationContext, options: { cause?: unknown } = {}) {
+    const tail = context.trace.slice(-40).join('\n  ');
+    super(
+      `${invariant} violated: ${detail} (seed ${context.seed}, tick ${context.tick}${context.node === undefined ? '' : `, node ${context.node}`})\nrecent trace:\n  ${tail}`,
+      options,
+    );
+    this.name = 'InvariantViolationError';
+    this.invariant = invariant;
+    this.seed = context.seed;
+    this.tick = context.tick;
+    this.node = context.node;
+    this.trace = context.trace;
+  }
+}

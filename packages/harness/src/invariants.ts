@@ -1,0 +1,551 @@
+import {
+  type ClusterConfiguration,
+  type LogEntry,
+  type NodeId,
+  type PersistentMeta,
+  type RaftMessage,
+  type RaftOutput,
+  type RaftStatus,
+  type Role,
+  entrySize,
+} from '@raft/abstractions';
+import type { InvariantId } from './errors.js';
+import { entryHash, prefixHash } from './hash.js';
+import type { SimulatedDisk } from './storage.js';
+
+/** Reports a violation; never returns (the cluster throws an `InvariantViolationError`). */
+export type ViolationReporter = (invariant: InvariantId, node: NodeId | undefined, detail: string) => never;
+
+/** The limits INV-13 checks, from the nodes' options. */
+export interface ResourceLimits {
+  readonly maxInflightMessages: number;
+  readonly maxUncommittedBytes: number;
+}
+
+/** What the checker needs to know about a node that has just been (re)built from its disk. */
+export interface ProcessStart {
+  readonly disk: SimulatedDisk;
+  readonly baseIndex: number;
+  readonly baseTerm: number;
+  readonly entries: readonly LogEntry[];
+  readonly appliedIndex: number;
+  readonly status: RaftStatus;
+}
+
+/** The live node as the checker can inspect it for the on-demand full check. */
+export interface InspectableNode {
+  status(): RaftStatus;
+  entries(): LogEntry[];
+  checkInvariants(): void;
+}
+
+/**
+ * The checker's mirror of one node's in-memory log, maintained from the node's own
+ * `truncateLog`/`appendLog` effects: entry terms and prefix fingerprints above a base.
+ */
+class LogMirror {
+  base: number;
+  baseTerm: number;
+  /** Fingerprint of the prefix up to `base`; `undefined` when not known (snapshot of unknown content). */
+  baseHash: number | undefined;
+  terms: number[] = [];
+  hashes: (number | undefined)[] = [];
+
+  constructor(base: number, baseTerm: number, baseHash: number | undefined) {
+    this.base = base;
+    this.baseTerm = baseTerm;
+    this.baseHash = baseHash;
+  }
+
+  lastIndex(): number {
+    return this.base + this.terms.length;
+  }
+
+  termAt(index: number): number | undefined {
+    if (index === this.base) return this.baseTerm;
+    if (index < this.base) return undefined;
+    return this.terms[index - this.base - 1];
+  }
+
+  hashAt(index: number): number | undefined {
+    if (index === this.base) return this.baseHash;
+    if (index < this.base) return undefined;
+    return this.hashes[index - this.base - 1];
+  }
+}
+
+/** Per-process view of a node (reset on restart). */
+class Tracker {
+  readonly id: NodeId;
+  disk: SimulatedDisk;
+  role: Role;
+  term: number;
+  commitIndex: number;
+  snapshotIndex: number;
+  lastApplied: number;
+  mirror: LogMirror;
+
+  constructor(id: NodeId, disk: SimulatedDisk, status: RaftStatus, mirror: LogMirror, lastApplied: number) {
+    this.id = id;
+    this.disk = disk;
+    this.role = status.role;
+    this.term = status.term;
+    this.commitIndex = status.commitIndex;
+    this.snapshotIndex = status.snapshotIndex;
+    this.lastApplied = lastApplied;
+    this.mirror = mirror;
+  }
+}
+
+/**
+ * The global invariant checker (reliability notes §4). It sees every node's outputs and
+ * status after each input, every node's durable disk, and the cluster-wide history, and
+ * checks in O(1) per input (amortised) using log-prefix fingerprints:
+ *
+ * - a registry of `(index, term) → prefix fingerprint` over every log ever seen (INV-3);
+ * - the fingerprint of every committed prefix, plus the term at which each commit was first
+ *   observed, for Leader Completeness (INV-4) and commit agreement;
+ * - the fingerprint of every applied entry (INV-5);
+ * - leaders and AppendEntries senders per term (INV-1), durable votes per term (INV-7).
+ */
+export class InvariantChecker {
+  private readonly report: ViolationReporter;
+  private readonly limits: ResourceLimits;
+  private readonly trackers = new Map<NodeId, Tracker>();
+  private readonly disks = new Map<NodeId, SimulatedDisk>();
+  /** `registry[index]` = flat list of `[term, prefixHash, term, prefixHash, …]` seen at that index. */
+  private readonly registry: number[][] = [];
+  /** Fingerprint of the committed prefix ending at each index. */
+  private readonly committed: number[] = [];
+  /** Term of the committed entry at each index. */
+  private readonly committedTerm: number[] = [];
+  /** Highest committed index observed by a node whose current term was the key. */
+  private readonly commitFrontier = new Map<number, number>();
+  private maxCommitted = 0;
+  /** Fingerprint of the entry applied at each index (by whichever node applied it first). */
+  private readonly applied: number[] = [];
+  /** Leader of each term (from roles and from AppendEntries senders). */
+  private readonly leaders = new Map<number, NodeId>();
+  /** Vote granted (and durable) by each node in each term. */
+  private readonly votes = new Map<NodeId, Map<number, NodeId>>();
+  /** Highest durable term ever seen per node. */
+  private readonly durableTerm = new Map<NodeId, number>();
+  /** Highest durable snapshot index per node. */
+  private readonly durableSnapshot = new Map<NodeId, number>();
+  private largestEntry = 0;
+  /** Inputs checked incrementally. */
+  checks = 0;
+  /** Full on-demand checks run. */
+  fullChecks = 0;
+
+  constructor(report: ViolationReporter, limits: ResourceLimits) {
+    this.report = report;
+    this.limits = limits;
+  }
+
+  /** Terms that have had a leader, and who. */
+  leadersByTerm(): ReadonlyMap<number, NodeId> {
+    return this.leaders;
+  }
+
+  /** Highest index known committed anywhere. */
+  highestCommitted(): number {
+    return this.maxCommitted;
+  }
+
+  /** Term of the committed entry at `index`, if known. */
+  committedTermAt(index: number): number | undefined {
+    return this.committedTerm[index];
+  }
+
+  /** A node process was built from its durable state (at creation or restart). */
+  startProcess(id: NodeId, start: ProcessStart): void {
+    this.disks.set(id, start.disk);
+    const baseHash = start.baseIndex === 0 ? 0 : this.committed[start.baseIndex];
+    if (start.baseIndex > 0 && this.committedTerm[start.baseIndex] !== undefined && this.committedTerm[start.baseIndex] !== start.baseTerm) {
+      this.report('INV-4', id, `boot snapshot at ${start.baseIndex} has term ${start.baseTerm}, the committed entry there has term ${this.committedTerm[start.baseIndex]}`);
+    }
+    const mirror = new LogMirror(start.baseIndex, start.baseTerm, baseHash);
+    this.appendToMirror(id, mirror, start.entries);
+    const tracker = new Tracker(id, start.disk, start.status, mirror, start.appliedIndex);
+    const durable = this.durableTerm.get(id) ?? 0;
+    if (start.status.term < durable) {
+      this.report('INV-6', id, `restarted at term ${start.status.term}, below its durable term ${durable}`);
+    }
+    if (start.status.commitIndex > mirror.lastIndex()) {
+      this.report('INV-4', id, `boots with commit index ${start.status.commitIndex} beyond its log (${mirror.lastIndex()})`);
+    }
+    this.trackers.set(id, tracker);
+  }
+
+  /** The node crashed: its process view is gone (its durable history stays). */
+  stopProcess(id: NodeId): void {
+    this.trackers.delete(id);
+  }
+
+  /** A meta write of `id` became durable. */
+  metaDurable(id: NodeId, previous: PersistentMeta, next: PersistentMeta): void {
+    // INV-6: the durable term never decreases. INV-7: a durable vote never changes within a term.
+    if (next.currentTerm < previous.currentTerm) {
+      this.report('INV-6', id, `durable term went from ${previous.currentTerm} to ${next.currentTerm}`);
+    }
+    if (next.currentTerm === previous.currentTerm && previous.votedFor !== undefined && next.votedFor !== previous.votedFor) {
+      this.report('INV-7', id, `durable vote in term ${next.currentTerm} changed from ${previous.votedFor} to ${next.votedFor ?? 'none'}`);
+    }
+    if (next.votedFor !== undefined) this.recordVote(id, next.currentTerm, next.votedFor, 'durable vote');
+    this.durableTerm.set(id, Math.max(this.durableTerm.get(id) ?? 0, next.currentTerm));
+  }
+
+  /** A snapshot of `id` became durable at `index`. */
+  snapshotDurable(id: NodeId, index: number): void {
+    const previous = this.durableSnapshot.get(id) ?? 0;
+    if (index < previous) this.report('INV-6', id, `durable snapshot index went from ${previous} to ${index}`);
+    this.durableSnapshot.set(id, index);
+  }
+
+  /** A proposal of `bytes` payload bytes was made (sizes the INV-13 allowance). */
+  proposed(bytes: number): void {
+    this.largestEntry = Math.max(this.largestEntry, bytes + 64);
+  }
+
+  /** Checks one processed input: the node's effects in order, then its new status. */
+  afterInput(id: NodeId, output: RaftOutput, status: RaftStatus): void {
+    const t = this.trackers.get(id);
+    if (t === undefined) return;
+    this.checks++;
+    const wasLeaderThisTerm = t.role === 'leader' && status.role === 'leader' && status.term === t.term;
+    const mirror = t.mirror;
+
+    // INV-6: a node's term never decreases within a process.
+    if (status.term < t.term) this.report('INV-6', id, `term went from ${t.term} to ${status.term}`);
+
+    for (const effect of output.effects) {
+      switch (effect.type) {
+        case 'truncateLog': {
+          // INV-2: a leader never deletes entries of its log while it leads that term.
+          if (wasLeaderThisTerm && effect.after < mirror.lastIndex()) {
+            this.report('INV-2', id, `leader of term ${status.term} truncated its log after ${effect.after} (last ${mirror.lastIndex()})`);
+          }
+          if (effect.after < t.commitIndex) {
+            this.report('INV-4', id, `truncated after ${effect.after}, below its commit index ${t.commitIndex}`);
+          }
+          this.truncateMirror(id, mirror, effect.after);
+          break;
+        }
+        case 'appendLog':
+          this.appendToMirror(id, mirror, effect.entries);
+          break;
+        case 'compactLog':
+          break;
+        case 'send':
+          this.checkSend(t, effect.message);
+          break;
+        case 'apply':
+          for (const entry of effect.entries) this.checkApply(t, entry, status);
+          break;
+        case 'persistMeta':
+        case 'proposalResult':
+        case 'readResult':
+        case 'configurationChangeResult':
+        case 'transferLeadershipResult':
+          break;
+      }
+    }
+
+    // INV-1: one leader per term; INV-4: a new leader holds everything committed before its term.
+    if (status.role === 'leader') {
+      this.claimLeadership(id, status.term, 'is leader');
+      if (!wasLeaderThisTerm) this.checkLeaderCompleteness(t, status.term);
+    }
+
+    // INV-6: the commit index never decreases within a process; it never passes the log.
+    if (status.commitIndex < t.commitIndex) {
+      this.report('INV-6', id, `commit index went from ${t.commitIndex} to ${status.commitIndex}`);
+    }
+    if (status.commitIndex > t.commitIndex) this.commitAdvanced(t, status);
+    if (status.snapshotIndex < t.snapshotIndex) {
+      this.report('INV-6', id, `snapshot index went from ${t.snapshotIndex} to ${status.snapshotIndex}`);
+    }
+    // INV-5: applied never exceeds commit.
+    if (status.appliedIndex > status.commitIndex) {
+      this.report('INV-5', id, `applied index ${status.appliedIndex} exceeds commit index ${status.commitIndex}`);
+    }
+    t.role = status.role;
+    t.term = status.term;
+    t.commitIndex = status.commitIndex;
+    t.snapshotIndex = status.snapshotIndex;
+  }
+
+  /**
+   * Installs a snapshot into the mirror of `id` (the node's log now starts after it).
+   * The snapshot must describe a committed prefix.
+   */
+  snapshotInstalled(id: NodeId, index: number, term: number, keepsLog: boolean): void {
+    const t = this.trackers.get(id);
+    if (t === undefined) return;
+    const knownTerm = this.committedTerm[index];
+    if (knownTerm !== undefined && knownTerm !== term) {
+      this.report('INV-4', id, `installed snapshot at ${index} with term ${term}, the committed entry there has term ${knownTerm}`);
+    }
+    const mirror = t.mirror;
+    if (keepsLog && mirror.termAt(index) === term && index >= mirror.base) {
+      const drop = index - mirror.base;
+      const hash = mirror.hashAt(index);
+      mirror.terms.splice(0, drop);
+      mirror.hashes.splice(0, drop);
+      mirror.base = index;
+      mirror.baseTerm = term;
+      mirror.baseHash = hash;
+    } else {
+      t.mirror = new LogMirror(index, term, this.committed[index]);
+    }
+    if (t.lastApplied < index) t.lastApplied = index;
+  }
+
+  /** The full on-demand check (`invariants.checkAll()`): everything the incremental checks rely on. */
+  checkAll(nodes: ReadonlyMap<NodeId, InspectableNode>): void {
+    this.fullChecks++;
+    const leadersNow = new Map<number, NodeId>();
+    for (const [id, node] of nodes) {
+      try {
+        node.checkInvariants();
+      } catch (error) {
+        this.report('HOST', id, `checkInvariants() failed: ${(error as Error).message}`);
+      }
+      const status = node.status();
+      const t = this.trackers.get(id);
+      if (t === undefined) continue;
+      if (status.role === 'leader') {
+        const other = leadersNow.get(status.term);
+        if (other !== undefined) this.report('INV-1', id, `${other} and ${id} are both leaders of term ${status.term}`);
+        leadersNow.set(status.term, id);
+      }
+      // The mirror built from effects must be the log the node holds.
+      const held = node.entries();
+      for (const entry of held) {
+        const mirroredTerm = t.mirror.termAt(entry.index);
+        if (mirroredTerm !== entry.term) {
+          this.report('HOST', id, `in-memory log has term ${entry.term} at ${entry.index}, its effects said ${mirroredTerm ?? 'nothing'}`);
+        }
+      }
+      if (status.lastIndex !== t.mirror.lastIndex()) {
+        this.report('HOST', id, `status lastIndex ${status.lastIndex}, its effects built a log ending at ${t.mirror.lastIndex()}`);
+      }
+      if (status.commitIndex !== t.commitIndex) {
+        this.report('HOST', id, `status commit index ${status.commitIndex}, last observed ${t.commitIndex}`);
+      }
+      // INV-3 on the durable log as well: every durable entry agrees with the registry.
+      let previous: number | undefined = t.disk.durableBaseIndex() === 0 ? 0 : this.committed[t.disk.durableBaseIndex()];
+      for (const entry of t.disk.durableEntries()) {
+        if (previous === undefined) break;
+        previous = prefixHash(previous, entryHash(entry));
+        this.register(id, entry.index, entry.term, previous);
+      }
+      // INV-13: bounded in-flight appends and uncommitted bytes.
+      for (const p of status.progress) {
+        if (p.inflightMessages > this.limits.maxInflightMessages) {
+          this.report('INV-13', id, `${p.inflightMessages} appends in flight to ${p.nodeId}, limit ${this.limits.maxInflightMessages}`);
+        }
+      }
+      if (this.limits.maxUncommittedBytes > 0 && status.uncommittedBytes > this.limits.maxUncommittedBytes + this.largestEntry) {
+        this.report('INV-13', id, `${status.uncommittedBytes} uncommitted bytes, limit ${this.limits.maxUncommittedBytes}`);
+      }
+    }
+  }
+
+  private claimLeadership(id: NodeId, term: number, how: string): void {
+    const existing = this.leaders.get(term);
+    if (existing === undefined) this.leaders.set(term, id);
+    else if (existing !== id) this.report('INV-1', id, `${id} ${how} in term ${term}, which ${existing} already leads`);
+  }
+
+  private recordVote(id: NodeId, term: number, candidate: NodeId, how: string): void {
+    let byTerm = this.votes.get(id);
+    if (byTerm === undefined) {
+      byTerm = new Map();
+      this.votes.set(id, byTerm);
+    }
+    const existing = byTerm.get(term);
+    if (existing === undefined) byTerm.set(term, candidate);
+    else if (existing !== candidate) this.report('INV-7', id, `${how} for ${candidate} in term ${term}, but it voted for ${existing} in that term`);
+  }
+
+  private checkSend(t: Tracker, message: RaftMessage): void {
+    const disk = t.disk;
+    switch (message.type) {
+      case 'AppendEntries':
+        // INV-1 (hashicorp's verifier): one AppendEntries sender per term.
+        this.claimLeadership(t.id, message.term, 'sent AppendEntries');
+        break;
+      case 'RequestVoteResponse': {
+        if (!message.granted || message.preVote) break;
+        // INV-12: a granted vote is durable before it leaves.
+        const meta = disk.durableMeta();
+        if (meta.currentTerm !== message.term || meta.votedFor !== message.to) {
+          this.report(
+            'INV-12',
+            t.id,
+            `granted its term-${message.term} vote to ${message.to} while durable meta is term ${meta.currentTerm} vote ${meta.votedFor ?? 'none'}`,
+          );
+        }
+        this.recordVote(t.id, message.term, message.to, 'granted a vote');
+        break;
+      }
+      case 'AppendEntriesResponse': {
+        if (!message.success) break;
+        // INV-12: an append acknowledgement covers only durable entries.
+        const m = message.matchIndex;
+        const durableTerm = disk.durableTermAt(m);
+        const snapshot = disk.durableSnapshot();
+        const coveredBySnapshot = snapshot !== undefined && snapshot.lastIncludedIndex >= m;
+        if (!coveredBySnapshot && (durableTerm === undefined || durableTerm !== t.mirror.termAt(m))) {
+          this.report(
+            'INV-12',
+            t.id,
+            `acknowledged match index ${m} to ${message.to} but its durable log ${durableTerm === undefined ? `ends at ${disk.durableLastIndex()}` : `has term ${durableTerm} there`} (in memory: term ${t.mirror.termAt(m) ?? 'none'})`,
+          );
+        }
+        break;
+      }
+      case 'InstallSnapshotResponse': {
+        if (!message.installed) break;
+        const snapshot = disk.durableSnapshot();
+        if (snapshot === undefined || snapshot.lastIncludedIndex < message.lastIncludedIndex) {
+          this.report('INV-12', t.id, `acknowledged snapshot ${message.lastIncludedIndex} before it was durable`);
+        }
+        break;
+      }
+      case 'RequestVote':
+      case 'InstallSnapshot':
+      case 'TimeoutNow':
+        break;
+    }
+  }
+
+  private checkApply(t: Tracker, entry: LogEntry, status: RaftStatus): void {
+    // INV-5: in order, without gaps, only committed entries, the same entry everywhere.
+    if (entry.index !== t.lastApplied + 1) {
+      this.report('INV-5', t.id, `applied index ${entry.index} after ${t.lastApplied}`);
+    }
+    if (entry.index > status.commitIndex) {
+      this.report('INV-5', t.id, `applied index ${entry.index} beyond its commit index ${status.commitIndex}`);
+    }
+    const h = entryHash(entry);
+    const seen = this.applied[entry.index];
+    if (seen === undefined) this.applied[entry.index] = h;
+    else if (seen !== h) this.report('INV-5', t.id, `applied a different entry at index ${entry.index} (term ${entry.term}) than another node`);
+    const committedTerm = this.committedTerm[entry.index];
+    if (committedTerm !== undefined && committedTerm !== entry.term) {
+      this.report('INV-5', t.id, `applied term ${entry.term} at ${entry.index}, the committed entry has term ${committedTerm}`);
+    }
+    t.lastApplied = entry.index;
+  }
+
+  private commitAdvanced(t: Tracker, status: RaftStatus): void {
+    const mirror = t.mirror;
+    const to = status.commitIndex;
+    if (to > mirror.lastIndex()) {
+      this.report('INV-4', t.id, `commit index ${to} beyond its last index ${mirror.lastIndex()}`);
+    }
+    if (status.role === 'leader') {
+      // §5.4.2 (Figure 8): a leader commits by counting replicas only entries of its own term.
+      const termAt = mirror.termAt(to);
+      if (termAt !== status.term) {
+        this.report('INV-4', t.id, `leader of term ${status.term} advanced commit to ${to}, an entry of term ${termAt ?? 'unknown'}`);
+      }
+      // INV-12: the committed entry is durable on a quorum (the leader counts itself only once its own write is durable).
+      this.checkDurableQuorum(t, status.configuration, to, termAt ?? -1);
+    }
+    for (let i = Math.max(t.commitIndex + 1, mirror.base); i <= to; i++) {
+      const h = mirror.hashAt(i);
+      const termAt = mirror.termAt(i);
+      if (h === undefined || termAt === undefined) continue;
+      const known = this.committed[i];
+      if (known === undefined) {
+        this.committed[i] = h;
+        this.committedTerm[i] = termAt;
+      } else if (known !== h) {
+        this.report('INV-4', t.id, `committed a different entry at index ${i} (term ${termAt}) than was committed before (term ${this.committedTerm[i]})`);
+      }
+    }
+    const frontier = this.commitFrontier.get(status.term) ?? 0;
+    if (to > frontier) this.commitFrontier.set(status.term, to);
+    if (to > this.maxCommitted) this.maxCommitted = to;
+  }
+
+  private checkDurableQuorum(t: Tracker, configuration: ClusterConfiguration, index: number, term: number): void {
+    const durableOn = (voters: readonly NodeId[]): number => {
+      let n = 0;
+      for (const v of voters) {
+        const disk = this.disks.get(v);
+        if (disk === undefined) continue;
+        const snapshot = disk.durableSnapshot();
+        if (disk.durableTermAt(index) === term || (snapshot !== undefined && snapshot.lastIncludedIndex >= index)) n++;
+      }
+      return n;
+    };
+    for (const voters of configuration.oldVoters === undefined ? [configuration.voters] : [configuration.voters, configuration.oldVoters]) {
+      if (voters.length === 0) continue;
+      const copies = durableOn(voters);
+      if (copies < Math.floor(voters.length / 2) + 1) {
+        this.report('INV-12', t.id, `committed index ${index} (term ${term}) while it is durable on only ${copies} of ${voters.length} voters [${voters.join(',')}]`);
+      }
+    }
+  }
+
+  private checkLeaderCompleteness(t: Tracker, term: number): void {
+    let needed = 0;
+    for (const [observedTerm, index] of this.commitFrontier) {
+      if (observedTerm < term && index > needed) needed = index;
+    }
+    if (needed === 0) return;
+    const mirror = t.mirror;
+    if (mirror.lastIndex() < needed) {
+      this.report('INV-4', t.id, `became leader of term ${term} with log ending at ${mirror.lastIndex()}, but index ${needed} was committed in an earlier term`);
+    }
+    if (needed < mirror.base) return;
+    const h = mirror.hashAt(needed);
+    if (h !== undefined && h !== this.committed[needed]) {
+      this.report('INV-4', t.id, `became leader of term ${term} without the entry committed at ${needed} (it holds term ${mirror.termAt(needed)}, committed term ${this.committedTerm[needed]})`);
+    }
+  }
+
+  private truncateMirror(id: NodeId, mirror: LogMirror, after: number): void {
+    if (after < mirror.base) this.report('HOST', id, `truncateLog after ${after} reaches below the snapshot at ${mirror.base}`);
+    const keep = after - mirror.base;
+    if (keep < mirror.terms.length) {
+      mirror.terms.length = keep;
+      mirror.hashes.length = keep;
+    }
+  }
+
+  private appendToMirror(id: NodeId, mirror: LogMirror, entries: readonly LogEntry[]): void {
+    for (const entry of entries) {
+      if (entry.index !== mirror.lastIndex() + 1) {
+        this.report('HOST', id, `appendLog entry ${entry.index} does not follow the log's last index ${mirror.lastIndex()}`);
+      }
+      const previousHash = mirror.hashAt(entry.index - 1);
+      const h = previousHash === undefined ? undefined : prefixHash(previousHash, entryHash(entry));
+      if (entry.kind === 'command') this.largestEntry = Math.max(this.largestEntry, entrySize(entry));
+      mirror.terms.push(entry.term);
+      mirror.hashes.push(h);
+      if (h !== undefined) this.register(id, entry.index, entry.term, h);
+    }
+  }
+
+  private register(id: NodeId, index: number, term: number, hash: number): void {
+    // INV-3 Log Matching: the same (index, term) anywhere means the same prefix.
+    let slot = this.registry[index];
+    if (slot === undefined) {
+      slot = [];
+      this.registry[index] = slot;
+    }
+    for (let i = 0; i < slot.length; i += 2) {
+      if (slot[i] === term) {
+        if (slot[i + 1] !== hash) this.report('INV-3', id, `holds a different log prefix ending at index ${index} term ${term} than another node`);
+        return;
+      }
+    }
+    slot.push(term, hash);
+  }
+}
