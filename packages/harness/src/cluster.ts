@@ -198,6 +198,8 @@ export class SimulationCluster {
   private readonly onApply: ((node: NodeId, entry: LogEntry) => void) | undefined;
   private readonly buckets = new Map<number, ScheduledEvent[]>();
   private pendingEvents = 0;
+  /** `true` while the events of the current tick run (zero-delay events then join the same tick). */
+  private draining = false;
   private currentTick = 0;
   private inputs = 0;
   private nextRequestId = 1;
@@ -294,7 +296,13 @@ export class SimulationCluster {
         if (node.core !== undefined) this.schedule(now, { kind: 'tick', node, incarnation: node.incarnation });
       }
       this.drain(now);
-      this.client.step();
+      // The client retries within the tick, so its proposals' zero-delay effects run now too.
+      this.draining = true;
+      try {
+        this.client.step();
+      } finally {
+        this.draining = false;
+      }
       this.drain(now);
     }
   }
@@ -571,6 +579,9 @@ export class SimulationCluster {
   }
 
   private schedule(time: number, event: ScheduledEvent): void {
+    // Outside a drain the current tick's bucket is already done: what the user's call (a
+    // proposal, a restart) starts between ticks runs at the start of the next tick.
+    if (!this.draining && time <= this.currentTick) time = this.currentTick + 1;
     let bucket = this.buckets.get(time);
     if (bucket === undefined) {
       bucket = [];
@@ -584,9 +595,14 @@ export class SimulationCluster {
   private drain(time: number): void {
     const bucket = this.buckets.get(time);
     if (bucket === undefined) return;
-    for (let i = 0; i < bucket.length; i++) {
-      this.pendingEvents--;
-      this.run(bucket[i] as ScheduledEvent);
+    this.draining = true;
+    try {
+      for (let i = 0; i < bucket.length; i++) {
+        this.pendingEvents--;
+        this.run(bucket[i] as ScheduledEvent);
+      }
+    } finally {
+      this.draining = false;
     }
     this.buckets.delete(time);
   }

@@ -51,3 +51,7 @@ export { TraceRecorder, describeInput } from './trace.js';
 export type { TraceKind } from './trace.js';
 export { SimulationRandom, deriveSeed } from './prng.js';
 export { RunningHash, entryHash, prefixHash } from './hash.js';
+
+// Fault schedules (property tests, soak)
+export { applyStep, runSchedule, faultScheduleArbitrary, describeSchedule } from './schedule.js';
+export type { FaultStep, ScheduleShape } from './schedule.js';
