@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '@raft/abstractions';
 import { CHECKSUM_BYTES, FLAG_CHECKSUM, FRAME_HEADER_BYTES, FRAME_MAGIC, WIRE_VERSION } from '../frame.js';
 import { crc32c } from './crc32c.js';
 import type { Writer } from './writer.js';
@@ -22,6 +23,7 @@ export function beginFrame(w: Writer, typeCode: number, checksum: boolean): numb
 /** Patches the length (and appends the checksum) of the frame begun at `start`. */
 export function endFrame(w: Writer, start: number, checksum: boolean): void {
   const length = w.position - start - FRAME_HEADER_BYTES + (checksum ? CHECKSUM_BYTES : 0);
+  if (length > 0xffff_ffff) throw new InvalidArgumentError(`frame body of ${length} bytes exceeds the 4 GiB the length field can describe`);
   w.u32At(start + 5, length);
   if (checksum) {
     const crc = crc32c(w.buffer, start, w.position);
