@@ -3,7 +3,7 @@
  * enforces, each with a frame that breaks it. Bodies of hostile frames are built with msgpackr,
  * an independent MessagePack encoder.
  */
-import { CodecError, type LogIndex, type NodeId, type RaftMessage, type Term } from '@raft/abstractions';
+import { CodecError, type LogIndex, RAFT_MESSAGE_TYPES, type NodeId, type RaftMessage, type Term } from '@raft/abstractions';
 import { pack } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { MESSAGE_TYPE_CODES, WIRE_VERSION, decodeMessage, encodeMessage, readFrameHeader } from '../src/index.js';
@@ -87,6 +87,10 @@ describe('byte layout (docs/wire-format.md)', () => {
     expect(hex(big.subarray(9))).toBe('93a26e31a26e32cf001fffffffffffff');
     const mid = encodeMessage({ type: 'TimeoutNow', from: n1, to: n2, term: t(70_000) });
     expect(hex(mid.subarray(9))).toBe('93a26e31a26e32ce00011170');
+  });
+
+  it('message type codes are 1–7 in the order of RAFT_MESSAGE_TYPES', () => {
+    expect(RAFT_MESSAGE_TYPES.map((type) => MESSAGE_TYPE_CODES[type])).toEqual([1, 2, 3, 4, 5, 6, 7]);
   });
 
   it('readFrameHeader reports version, type, flags and size', () => {
