@@ -55,3 +55,7 @@ export { RunningHash, entryHash, prefixHash } from './hash.js';
 // Fault schedules (property tests, soak)
 export { applyStep, runSchedule, faultScheduleArbitrary, describeSchedule } from './schedule.js';
 export type { FaultStep, ScheduleShape } from './schedule.js';
+
+// Soak
+export { runSoak } from './soak.js';
+export type { SoakOptions, SoakReport } from './soak.js';
