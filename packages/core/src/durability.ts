@@ -59,6 +59,17 @@ export class Durability {
     this.pending.push({ seq: ++this.issuedSeq, kind: 'meta', meta });
   }
 
+  /**
+   * Replaces the meta of the newest write when that write is a meta write (not yet
+   * acknowledged); returns `false` otherwise.
+   */
+  replaceNewestMeta(meta: PersistentMeta): boolean {
+    const newest = this.pending[this.pending.length - 1];
+    if (newest === undefined || newest.kind !== 'meta' || newest.seq !== this.issuedSeq) return false;
+    this.pending[this.pending.length - 1] = { seq: newest.seq, kind: 'meta', meta };
+    return true;
+  }
+
   /** Records an `appendLog` effect (preceded by a `truncateLog` when `truncatedAfter` is set). */
   issueLog(lastIndex: LogIndex, lastTerm: Term, truncatedAfter: LogIndex | undefined): void {
     this.pending.push({ seq: ++this.issuedSeq, kind: 'log', lastIndex, lastTerm, truncatedAfter });

@@ -93,6 +93,8 @@ export class Raft {
 
   private effects: RaftEffect[] = [];
   private events: RaftEvent[] = [];
+  /** Position in {@link effects} of this step's persistMeta, while it is the newest write. */
+  private metaEffectAt = -1;
 
   constructor(options: ResolvedRaftOptions, boot: RaftBootState) {
     this.options = options;
@@ -157,15 +159,25 @@ export class Raft {
     const output = { effects: this.effects, events: this.events };
     this.effects = [];
     this.events = [];
+    this.metaEffectAt = -1;
     return output;
   }
 
   // ---- persistent state -----------------------------------------------------------------
 
-  /** Issues a persistMeta effect for the current term and vote. */
+  /**
+   * Issues a persistMeta effect for the current term and vote. A second change in the same
+   * step (a new term, then a vote in it) replaces the first write instead of adding one:
+   * the meta is written whole, so one write of the newest value covers both.
+   */
   persistMeta(): void {
     const meta: PersistentMeta = { currentTerm: this.term, votedFor: this.votedFor };
+    if (this.metaEffectAt >= 0 && this.durability.replaceNewestMeta(meta)) {
+      this.effects[this.metaEffectAt] = { type: 'persistMeta', meta };
+      return;
+    }
     this.durability.issueMeta(meta);
+    this.metaEffectAt = this.effects.length;
     this.effects.push({ type: 'persistMeta', meta });
   }
 

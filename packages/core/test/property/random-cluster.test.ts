@@ -5,7 +5,7 @@
  * The full simulator with shrinking lives in `@raft/harness`; this keeps the core honest
  * on its own. A failure prints the seed that replays it.
  */
-import { type LogEntry, type NodeId, type RaftMessage } from '@raft/abstractions';
+import type { LogEntry, NodeId, RaftMessage } from '@raft/abstractions';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Net, ids } from '../support/net.js';
@@ -25,7 +25,7 @@ function key(e: LogEntry): string {
   return `${e.term}:${e.kind}:${e.kind === 'command' ? new TextDecoder().decode(e.payload) : ''}`;
 }
 
-export function runRandomCluster(seed: number, size: number, steps: number): { commits: number; leaders: number } {
+function runRandomCluster(seed: number, size: number, steps: number): { commits: number; leaders: number } {
   const random = rng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
   // Half the runs send one entry per message with a tiny window, so an election can land

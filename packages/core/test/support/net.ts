@@ -39,11 +39,18 @@ export class Net {
   readonly configuration: ClusterConfiguration;
   private readonly options: Partial<RaftNodeOptions>;
 
-  constructor(n: number, options: Partial<RaftNodeOptions> = {}) {
+  /**
+   * @param logs optional durable logs to boot nodes with: the term of each entry, and the
+   * node's current term is the highest of them.
+   */
+  constructor(n: number, options: Partial<RaftNodeOptions> = {}, logs: Partial<Record<string, number[]>> = {}) {
     this.options = options;
     this.configuration = { voters: ids(n), learners: [] };
     for (const id of ids(n)) {
-      this.storage.set(id, { meta: { currentTerm: 0 as Term, votedFor: undefined }, log: [], pending: [] });
+      const terms = logs[id] ?? [];
+      const log: LogEntry[] = terms.map((term, i) => ({ kind: 'command', index: (i + 1) as never, term: term as Term, payload: new TextEncoder().encode(`${id}:${i + 1}`) }));
+      const currentTerm = Math.max(0, ...terms) as Term;
+      this.storage.set(id, { meta: { currentTerm, votedFor: undefined }, log, pending: [] });
       this.start(id);
     }
   }
