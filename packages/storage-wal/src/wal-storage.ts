@@ -77,7 +77,7 @@ function positiveInteger(option: string, value: number | undefined, fallback: nu
  */
 export function walStorage(options: WalStorageOptions, internals: WalInternals = {}): StorageProvider {
   if (typeof options.dir !== 'string' || options.dir.length === 0) throw new ConfigurationError('dir', 'must be a non-empty path');
-  const segmentBytes = positiveInteger('segmentBytes', options.segmentBytes, DEFAULT_SEGMENT_BYTES, 4096, MAX_SEGMENT_BYTES);
+  const segmentBytes = positiveInteger('segmentBytes', options.segmentBytes, DEFAULT_SEGMENT_BYTES, 1024, MAX_SEGMENT_BYTES);
   const maxBatchBytes = positiveInteger('maxBatchBytes', options.maxBatchBytes, DEFAULT_MAX_BATCH_BYTES, 1, MAX_SEGMENT_BYTES);
   const fs = internals.fs ?? nodeFileSystem;
   const { dir } = options;

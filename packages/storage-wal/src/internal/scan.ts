@@ -21,6 +21,8 @@ export interface SegmentScan {
   readonly header: SegmentHeader;
   /** Whole, valid batches' operations, in order. */
   readonly ops: ScannedOp[];
+  /** Offset just after each whole valid batch, in order. */
+  readonly batchEnds: number[];
   /** Offset just after the last whole valid batch: where the next write goes. */
   readonly validEnd: number;
   /** Set when the file continues past `validEnd` with an incomplete or invalid batch (a torn tail). */
@@ -99,6 +101,7 @@ export function scanSegment(bytes: Uint8Array, file: string, isLast: boolean): S
     throw corrupted(file, 0, `segment header: ${header}`);
   }
   const ops: ScannedOp[] = [];
+  const batchEnds: number[] = [];
   let at = SEGMENT_HEADER_BYTES;
   while (at < bytes.byteLength) {
     const batchOps: ScannedOp[] = [];
@@ -108,10 +111,11 @@ export function scanSegment(bytes: Uint8Array, file: string, isLast: boolean): S
       if (!isLast) throw corrupted(file, at, end);
       const vouching = laterBatchVouchesFor(bytes, at);
       if (vouching !== undefined) throw corrupted(file, at, `${end} (the batch at ${vouching} shows it had been synced)`);
-      return { header, ops, validEnd: at, tornTail: { offset: at, reason: end } };
+      return { header, ops, batchEnds, validEnd: at, tornTail: { offset: at, reason: end } };
     }
     ops.push(...batchOps);
+    batchEnds.push(end);
     at = end;
   }
-  return { header, ops, validEnd: at };
+  return { header, ops, batchEnds, validEnd: at };
 }

@@ -163,15 +163,15 @@ export class WalLog implements LogStore {
 
     // Prefix deletion after compaction may be cut short, and without a directory fsync even
     // reordered; only a gap-free suffix is replayed, and the replay proves it lost nothing.
-    let gapBase: number | undefined;
     for (let k = files.length - 1; k > 0; k--) {
       if (Number(SEGMENT_FILE.exec(files[k] as string)?.[1]) !== Number(SEGMENT_FILE.exec(files[k - 1] as string)?.[1]) + 1) {
         for (const stale of files.slice(0, k)) removedFiles.push(stale);
         files = files.slice(k);
-        gapBase = 0;
         break;
       }
     }
+    /** Set when the first replayed segment is not segment 1: older ones were deleted. */
+    let deletedBase: number | undefined;
 
     let created = false;
     let storageId = options.metaStorageId;
@@ -198,8 +198,12 @@ export class WalLog implements LogStore {
         throw ioError(`cannot read ${path}`, cause);
       }
       const scan = scanSegment(bytes, name, isLast);
+      const sequence = Number(SEGMENT_FILE.exec(name)?.[1]);
       if (scan === 'incomplete-header') {
-        // A rotation that crashed before the header was complete: the segment never held data.
+        // The first segment of a new directory, or one with a predecessor: it never held data
+        // (anything written to it would lie past a complete header). An only segment later in
+        // the sequence replaced compacted ones and held the log: that is damage, not a crash.
+        if (k === 0 && sequence !== 1) throw corrupted(name, 0, 'segment header: incomplete');
         await unlink(path).catch((cause: unknown) => {
           throw ioError(`cannot remove ${path}`, cause);
         });
@@ -208,7 +212,6 @@ export class WalLog implements LogStore {
         break;
       }
       const { header } = scan;
-      const sequence = Number(SEGMENT_FILE.exec(name)?.[1]);
       if (header.sequence !== sequence) throw corrupted(name, 0, `header says segment ${header.sequence}`);
       if (storageId === undefined) storageId = header.storageId;
       else if (header.storageId !== storageId) {
@@ -216,7 +219,7 @@ export class WalLog implements LogStore {
       }
       if (terms === undefined) {
         terms = TermIndex.at(header.prevIndex, header.prevTerm);
-        if (gapBase !== undefined) gapBase = header.prevIndex;
+        if (sequence !== 1) deletedBase = header.prevIndex;
       } else if (header.prevIndex !== terms.lastIndex || header.prevTerm !== terms.termAt(terms.lastIndex)) {
         throw corrupted(name, 0, `starts after index ${header.prevIndex} (term ${header.prevTerm}) but the previous segment ends at ${terms.lastIndex}`);
       }
@@ -230,8 +233,13 @@ export class WalLog implements LogStore {
     if (terms !== undefined && terms.compactTerm === undefined) {
       throw corrupted(files[0] ?? '?', 0, 'the log truncates below its first segment with no later compaction record');
     }
-    if (gapBase !== undefined && terms !== undefined && explicitCompact < gapBase) {
-      throw new StorageError('STORAGE_CORRUPTED', `WAL in ${dir} is missing segments before ${files[0]}: entries up to ${gapBase} are gone but were never compacted`);
+    // Segments are deleted only once a durable compact record (in a later segment) covers
+    // them, so the replayed segments must prove every missing entry was compacted.
+    if (deletedBase !== undefined && explicitCompact < deletedBase) {
+      throw new StorageError(
+        'STORAGE_CORRUPTED',
+        `WAL in ${dir} is missing segments before ${files[0]} (offset 0): entries up to ${deletedBase} are gone but no compaction covers them`,
+      );
     }
     if (segments.length === 0 && storageId !== undefined && options.metaStorageId !== undefined && names.includes('meta')) {
       throw new StorageError(
@@ -539,9 +547,9 @@ export class WalLog implements LogStore {
       }
     }
     this.end += buffer.byteLength;
-    for (const op of batch) op.resolve();
-
+    // A compaction resolves once the segments it freed are gone (so disk usage is observable).
     if (compacted) await this.deleteCompactedSegments();
+    for (const op of batch) op.resolve();
     if (this.end >= this.segmentBytes) await this.rotate();
   }
 
