@@ -68,7 +68,10 @@ function expectedAfterCut(cut: number): Checkpoint {
 
 async function reopenExpecting(checkpoint: LogState): Promise<WalRecoveryReport> {
   let report: WalRecoveryReport | undefined;
-  const storage = await openWal(dir, { segmentBytes: SEGMENT_BYTES, onRecovery: (r) => (report = r) });
+  const storage = await openWal(dir, { segmentBytes: SEGMENT_BYTES, onRecovery: (r) => {
+      report = r;
+    },
+  });
   try {
     await expectState(storage.log, checkpoint);
   } finally {

@@ -51,7 +51,9 @@ describe('walStorage: group commit', () => {
     const { fs, state } = controllableFs();
     const storage = await openWal(dir, { segmentBytes: 1 << 20 }, { fs });
     let release!: () => void;
-    state.hold = new Promise((resolve) => (release = resolve));
+    state.hold = new Promise((resolve) => {
+      release = resolve;
+    });
     const before = state.datasyncs;
     const first = storage.log.append([sampleEntry(1, 1)]);
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -69,7 +71,9 @@ describe('walStorage: group commit', () => {
     const { fs, state } = controllableFs();
     const storage = await openWal(dir, {}, { fs });
     let release!: () => void;
-    state.hold = new Promise((resolve) => (release = resolve));
+    state.hold = new Promise((resolve) => {
+      release = resolve;
+    });
     let resolved = false;
     const append = storage.log.append(sampleEntries(1, 3, 1)).then(() => {
       resolved = true;
