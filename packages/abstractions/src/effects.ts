@@ -1,7 +1,7 @@
 import type { LogIndex, NodeId, RequestId, Term } from './ids.js';
 import type { LogEntry } from './log-entry.js';
 import type { PersistentMeta } from './meta.js';
-import type { RaftMessage } from './messages.js';
+import type { InstallSnapshot, RaftMessage } from './messages.js';
 
 /** Persist term and vote; answer with `metaPersisted` once durable. */
 export interface PersistMetaEffect {
@@ -11,7 +11,8 @@ export interface PersistMetaEffect {
 
 /**
  * Durably delete every log entry after `after`. Always followed, in the same output, by the
- * `appendLog` that replaces them; no separate completion is reported.
+ * `appendLog` that replaces them (and counted as part of that write); no separate completion
+ * is reported.
  */
 export interface TruncateLogEffect {
   readonly type: 'truncateLog';
@@ -28,7 +29,14 @@ export interface AppendLogEffect {
   readonly entries: readonly LogEntry[];
 }
 
-/** Discard log entries up to and including `upTo`, which a durable snapshot covers (§7). */
+/**
+ * Discard log entries up to and including `upTo`, which a durable snapshot covers (§7). When
+ * the log does not hold `upTo` with `term` (a follower installed a snapshot that replaces a
+ * divergent or shorter log), discard every entry: the log then restarts empty after `upTo`
+ * (with a {@link LogStore}: `truncateAfter(firstIndex - 1)` then `compactUpTo(upTo, term)`).
+ * No completion is reported; after a crash the host's boot drops log entries at or below the
+ * newest snapshot.
+ */
 export interface CompactLogEffect {
   readonly type: 'compactLog';
   readonly upTo: LogIndex;
@@ -51,6 +59,32 @@ export interface SendEffect {
 export interface ApplyEffect {
   readonly type: 'apply';
   readonly entries: readonly LogEntry[];
+}
+
+/**
+ * Leader side of snapshot transfer (§7): read up to `maxBytes` bytes at `message.offset` of the
+ * newest saved snapshot and send `{ ...message, data, size, done }` as one InstallSnapshot to
+ * `message.to` (`done` when the chunk reaches the end). If the newest snapshot is not the one
+ * at `message.lastIncludedIndex` (a newer one replaced it), send nothing: the core restarts the
+ * transfer with the newer one. The core keeps one chunk in flight per follower and retries a
+ * lost one; the host emits a `snapshotSent` event when it sends the last chunk.
+ */
+export interface SendSnapshotEffect {
+  readonly type: 'sendSnapshot';
+  readonly message: Omit<InstallSnapshot, 'data' | 'done' | 'size'>;
+  readonly maxBytes: number;
+}
+
+/**
+ * Follower side of snapshot transfer (§7): write `chunk.data` at `chunk.offset` into the
+ * snapshot being received. Offset 0 starts a new one (abort any partial one); chunks arrive in
+ * order. On the chunk with `done`, commit it durably (atomically: a crash before leaves the
+ * previous state intact), replace the state machine with it, then report `snapshotInstalled`.
+ * A failed write is reported as `persistenceFailed` with operation `snapshot`.
+ */
+export interface InstallSnapshotChunkEffect {
+  readonly type: 'installSnapshotChunk';
+  readonly chunk: InstallSnapshot;
 }
 
 /** Why the core refused a request. */
@@ -124,6 +158,8 @@ export type RaftEffect =
   | TruncateLogEffect
   | AppendLogEffect
   | CompactLogEffect
+  | SendSnapshotEffect
+  | InstallSnapshotChunkEffect
   | SendEffect
   | ApplyEffect
   | RequestResultEffect;

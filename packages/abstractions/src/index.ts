@@ -68,6 +68,8 @@ export type {
   TruncateLogEffect,
   AppendLogEffect,
   CompactLogEffect,
+  SendSnapshotEffect,
+  InstallSnapshotChunkEffect,
   SendEffect,
   ApplyEffect,
   RejectionReason,

@@ -67,14 +67,21 @@ export interface AppliedInput {
   readonly upTo: LogIndex;
 }
 
-/** The host saved a snapshot of its state machine durably (§7). */
+/**
+ * The host saved a snapshot of its state machine durably (§7), at an index it had applied
+ * (and reported with `applied`). The core then compacts the log prefix it covers (answering
+ * with `compactLog`, keeping `trailingLogEntries`) and uses it for followers that need it.
+ */
 export interface SnapshotSavedInput {
   readonly type: 'snapshotSaved';
   readonly lastIncludedIndex: LogIndex;
   readonly lastIncludedTerm: Term;
 }
 
-/** The host installed a snapshot received from the leader: durable and loaded into the state machine. */
+/**
+ * The host installed a snapshot received from the leader (the last `installSnapshotChunk`):
+ * durable and loaded into the state machine.
+ */
 export interface SnapshotInstalledInput {
   readonly type: 'snapshotInstalled';
   readonly lastIncludedIndex: LogIndex;

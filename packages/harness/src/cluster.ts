@@ -151,6 +151,8 @@ const EFFECT_CODE: Record<RaftOutput['effects'][number]['type'], number> = {
   readResult: 8,
   configurationChangeResult: 9,
   transferLeadershipResult: 10,
+  sendSnapshot: 11,
+  installSnapshotChunk: 12,
 };
 
 /**
