@@ -62,6 +62,29 @@ describe('crc32c (the internal copy)', () => {
     expect(formatCrc32c(0xe3069283)).toBe('crc32c:e3069283');
   });
 
+  it('matches a bit-by-bit reference on random data at every alignment and length', () => {
+    const reference = (bytes: Uint8Array): number => {
+      let crc = 0xffffffff;
+      for (const byte of bytes) {
+        crc ^= byte;
+        for (let bit = 0; bit < 8; bit++) crc = crc & 1 ? (crc >>> 1) ^ 0x82f63b78 : crc >>> 1;
+      }
+      return ~crc >>> 0;
+    };
+    let seed = 12345;
+    const data = new Uint8Array(300).map(() => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return seed >>> 24;
+    });
+    for (let start = 0; start < 9; start++) {
+      for (let length = 0; length < 200; length += 7) {
+        const view = data.subarray(start, start + length);
+        expect(crc32c(view)).toBe(reference(view));
+        expect(crc32c(data, 0, start, start + length)).toBe(reference(view));
+      }
+    }
+  });
+
   it('gives the same result fed in pieces as in one go', () => {
     const data = new Uint8Array(1000).map((_, k) => (k * 7) & 0xff);
     expect(crc32c(data.subarray(13), crc32c(data.subarray(0, 13)))).toBe(crc32c(data));

@@ -1,5 +1,6 @@
 import { type ClusterConfiguration, type LogEntry, LogIndex, type NodeId, Term } from '@raft/abstractions';
-import { getU64, setU64 } from './frame.js';
+import { crc32c } from './crc32c.js';
+import { FRAME_HEADER_BYTES, RecordType, getU64, paddedSize, setU64 } from './frame.js';
 
 /**
  * Payload of an `entry` record: `u64 index, u64 term, u8 kind`, then by kind:
@@ -63,14 +64,41 @@ class Writer {
     this.u32(values.length);
     for (const value of values) this.str(value);
   }
-  done(): Uint8Array {
-    return this.bytes.subarray(0, this.at);
-  }
 }
 
-/** Encodes an entry as the payload of an `entry` record. */
-export function encodeEntry(entry: LogEntry): Uint8Array {
-  const w = new Writer(64 + (entry.kind === 'command' ? entry.payload.byteLength : 0));
+function estimate(entry: LogEntry): number {
+  return paddedSize(96 + (entry.kind === 'command' ? entry.payload.byteLength + 3 * ((entry.correlationId?.length ?? 0) + (entry.client?.clientId.length ?? 0)) : 0));
+}
+
+/**
+ * Encodes entries as whole `entry` records (frame header, payload, padding), all in one
+ * allocation, copying each command payload once. Returns one view per record.
+ */
+export function encodeEntryFrames(entries: readonly LogEntry[]): Uint8Array[] {
+  let capacity = 0;
+  for (const entry of entries) capacity += estimate(entry);
+  const w = new Writer(capacity);
+  const starts: number[] = [];
+  for (const entry of entries) {
+    const start = w.at;
+    starts.push(start);
+    w.at = start + FRAME_HEADER_BYTES;
+    writeEntry(w, entry);
+    const payloadLength = w.at - start - FRAME_HEADER_BYTES;
+    const end = start + paddedSize(payloadLength);
+    // Writer buffers start zeroed and are written only forward: the padding is already zero.
+    w.ensure(end - w.at);
+    w.at = end;
+    w.view.setUint32(start, payloadLength, true);
+    w.bytes[start + 4] = RecordType.entry;
+    const headerCrc = crc32c(w.bytes, 0, start, start + 8);
+    w.view.setUint32(start + 8, crc32c(w.bytes, headerCrc, start + FRAME_HEADER_BYTES, start + FRAME_HEADER_BYTES + payloadLength), true);
+  }
+  // Views are taken last: the buffer may have grown (been replaced) while encoding.
+  return starts.map((start, k) => w.bytes.subarray(start, starts[k + 1] ?? w.at));
+}
+
+function writeEntry(w: Writer, entry: LogEntry): void {
   w.u64(entry.index);
   w.u64(entry.term);
   switch (entry.kind) {
@@ -98,7 +126,6 @@ export function encodeEntry(entry: LogEntry): Uint8Array {
       w.u8(KIND.noop);
       break;
   }
-  return w.done();
 }
 
 /** Index and term of an encoded entry, read from their fixed offsets. */

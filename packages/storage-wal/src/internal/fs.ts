@@ -42,6 +42,34 @@ export async function writeFully(handle: FileHandle, bytes: Uint8Array, position
   }
 }
 
+/** Writes `buffers` one after another from `position` with one `writev` (no copy), finishing a short write. */
+export async function writevFully(handle: FileHandle, buffers: readonly Uint8Array[], position: number): Promise<void> {
+  // writev takes at most IOV_MAX (1024 on Linux) buffers per call.
+  const IOV_MAX = 1024;
+  let at = position;
+  for (let k = 0; k < buffers.length; k += IOV_MAX) {
+    const group = buffers.slice(k, k + IOV_MAX);
+    const total = group.reduce((n, b) => n + b.byteLength, 0);
+    const { bytesWritten } = await handle.writev(group, at);
+    if (bytesWritten < total) {
+      const rest = new Uint8Array(total - bytesWritten);
+      let skip = bytesWritten;
+      let filled = 0;
+      for (const buffer of group) {
+        if (skip >= buffer.byteLength) {
+          skip -= buffer.byteLength;
+          continue;
+        }
+        rest.set(buffer.subarray(skip), filled);
+        filled += buffer.byteLength - skip;
+        skip = 0;
+      }
+      await writeFully(handle, rest, at + bytesWritten);
+    }
+    at += total;
+  }
+}
+
 /** Reads exactly `into.byteLength` bytes at `position`, or throws at end of file. */
 export async function readFully(handle: FileHandle, into: Uint8Array, position: number): Promise<void> {
   let done = 0;

@@ -3,9 +3,9 @@ import type { FileHandle } from 'node:fs/promises';
 import { readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidArgumentError, type LogEntry, LogIndex, type LogStore, StorageError, type Term } from '@raft/abstractions';
-import { decodeEntry, encodeEntry } from './entry-codec.js';
-import { RecordType, decodeFrame, encodeFrame } from './frame.js';
-import { type WalFileSystem, ioError, readFully, readWhole, syncDirectory, writeFully } from './fs.js';
+import { decodeEntry, encodeEntryFrames } from './entry-codec.js';
+import { RecordType, decodeFrame } from './frame.js';
+import { type WalFileSystem, ioError, readFully, readWhole, syncDirectory, writeFully, writevFully } from './fs.js';
 import { Locations, TermIndex } from './log-index.js';
 import { PendingEntries } from './pending.js';
 import { type ScannedOp, corrupted, scanSegment } from './scan.js';
@@ -54,6 +54,7 @@ interface Segment {
   readonly name: string;
   readonly prevIndex: number;
   handle: FileHandle | undefined;
+  opening?: Promise<FileHandle> | undefined;
 }
 
 type Op =
@@ -306,13 +307,9 @@ export class WalLog implements LogStore {
       expected++;
     }
     if (entries.length === 0) return;
-    const frames: Uint8Array[] = [];
+    const frames = encodeEntryFrames(entries);
     let bytes = 0;
-    for (const entry of entries) {
-      const frame = encodeFrame(RecordType.entry, encodeEntry(entry));
-      frames.push(frame);
-      bytes += frame.byteLength;
-    }
+    for (const frame of frames) bytes += frame.byteLength;
     // Visible at once (so the next append may follow before this one is durable); resolved
     // only after the fdatasync that covers it.
     for (let k = 0; k < entries.length; k++) {
@@ -387,7 +384,9 @@ export class WalLog implements LogStore {
       if (segment === undefined) throw new StorageError('STORAGE_IO_FAILED', `segment ${range.sequence} is gone (compacted during the read)`);
       const bytes = new Uint8Array(range.end - range.start);
       try {
-        segment.handle ??= await this.fs.open(join(this.dir, segment.name), 'r');
+        // Opened once per segment, even by concurrent reads.
+        segment.opening ??= segment.handle !== undefined ? Promise.resolve(segment.handle) : this.fs.open(join(this.dir, segment.name), 'r');
+        segment.handle ??= await segment.opening;
         await readFully(segment.handle, bytes, range.start);
       } catch (cause) {
         throw ioError(`cannot read ${segment.name}`, cause);
@@ -439,8 +438,11 @@ export class WalLog implements LogStore {
     this.closed = true;
     // Let queued writes finish (or fail) before the handles go.
     while (this.flushing !== undefined) await this.flushing;
-    await Promise.all(this.segments.map((s) => s.handle?.close().catch(() => undefined)));
-    for (const segment of this.segments) segment.handle = undefined;
+    await Promise.all(this.segments.map(async (s) => (s.handle ?? (await s.opening?.catch(() => undefined)))?.close().catch(() => undefined)));
+    for (const segment of this.segments) {
+      segment.handle = undefined;
+      segment.opening = undefined;
+    }
   }
 
   // ---------------------------------------------------------------- write path
@@ -504,16 +506,10 @@ export class WalLog implements LogStore {
     const bodyBytes = frames.reduce((n, f) => n + f.byteLength, 0);
     // Durable frontier: everything before `end` was fdatasync'ed before this batch is written.
     const header = encodeBatchHeader(this.end, bodyBytes, frames.length);
-    const buffer = new Uint8Array(header.byteLength + bodyBytes);
-    buffer.set(header, 0);
-    let at = header.byteLength;
-    for (const frame of frames) {
-      buffer.set(frame, at);
-      at += frame.byteLength;
-    }
+    const batchBytes = header.byteLength + bodyBytes;
     const segment = this.segments[this.segments.length - 1] as Segment;
     try {
-      await writeFully(this.active, buffer, this.end);
+      await writevFully(this.active, coalesce([header, ...frames]), this.end);
       await this.active.datasync();
     } catch (cause) {
       // Never retried: after a failed fsync the page cache may claim data that is not on disk.
@@ -546,7 +542,7 @@ export class WalLog implements LogStore {
         compacted = true;
       }
     }
-    this.end += buffer.byteLength;
+    this.end += batchBytes;
     // A compaction resolves once the segments it freed are gone (so disk usage is observable).
     if (compacted) await this.deleteCompactedSegments();
     for (const op of batch) op.resolve();
@@ -563,8 +559,9 @@ export class WalLog implements LogStore {
     while (this.segments.length > 1 && (this.segments[1] as Segment).prevIndex <= this.disk.compactIndex) {
       const segment = this.segments[0] as Segment;
       try {
-        await segment.handle?.close();
+        await (segment.handle ?? (await segment.opening?.catch(() => undefined)))?.close();
         segment.handle = undefined;
+        segment.opening = undefined;
         await unlink(join(this.dir, segment.name));
       } catch {
         break; // Not a durability problem: it is tried again after the next compaction.
@@ -616,6 +613,20 @@ function replay(terms: TermIndex, locations: Locations, op: ScannedOp, sequence:
       else locations.clear();
       return op.index;
   }
+}
+
+/** Merges views that are adjacent in one buffer (the records of one append are), so writev gets few buffers. */
+function coalesce(views: readonly Uint8Array[]): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const view of views) {
+    const last = out[out.length - 1];
+    if (last !== undefined && last.buffer === view.buffer && last.byteOffset + last.byteLength === view.byteOffset) {
+      out[out.length - 1] = new Uint8Array(last.buffer, last.byteOffset, last.byteLength + view.byteLength);
+    } else {
+      out.push(view);
+    }
+  }
+  return out;
 }
 
 function cloneTerms(terms: TermIndex): TermIndex {
