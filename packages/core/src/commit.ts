@@ -28,6 +28,8 @@ export function advanceCommit(r: Raft, index: LogIndex): void {
  * the node's own durable log.
  */
 export function maybeApply(r: Raft): void {
+  // While a received snapshot is being installed, the state machine is being replaced.
+  if (r.incoming?.complete === true) return;
   const upTo = Math.min(r.commitIndex, r.durability.persistedIndex());
   if (upTo <= r.applyingIndex) return;
   const entries = r.log.slice(r.applyingIndex + 1, upTo);

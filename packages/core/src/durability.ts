@@ -10,6 +10,8 @@ type PendingWrite =
       readonly lastTerm: Term;
       /** Set when the write begins by truncating the log after this index. */
       readonly truncatedAfter: LogIndex | undefined;
+      /** Set when a snapshot install replaced the log the write belongs to. */
+      discarded?: boolean;
     };
 
 /**
@@ -122,23 +124,35 @@ export class Durability {
   }
 
   /**
-   * Forgets the log position after the host replaced the whole log (snapshot install): the
-   * durable log now ends at `index`.
+   * A snapshot install replaced the whole log: the durable log now ends at `index`, and writes
+   * still in flight for the old log no longer say anything about it (their completions still
+   * count for the write order).
    */
   resetLog(index: LogIndex): void {
+    for (const write of this.pending) if (write.kind === 'log') write.discarded = true;
     this.durableLogIndex = index;
     this.persisted = index;
+  }
+
+  /** A durable snapshot covers the log up to `index`: that prefix is as good as durable. */
+  coverBySnapshot(index: LogIndex): void {
+    if (this.durableLogIndex < index) this.durableLogIndex = index;
+    this.recompute();
   }
 
   private complete(at: number): void {
     const done = this.pending.splice(0, at + 1);
     for (const write of done) {
-      if (write.kind === 'log') this.durableLogIndex = write.lastIndex;
+      if (write.kind === 'log' && write.discarded !== true) this.durableLogIndex = write.lastIndex;
       this.durableSeq = write.seq;
     }
+    this.recompute();
+  }
+
+  private recompute(): void {
     let persisted = this.durableLogIndex;
     for (const write of this.pending) {
-      if (write.kind === 'log' && write.truncatedAfter !== undefined && write.truncatedAfter < persisted) {
+      if (write.kind === 'log' && write.discarded !== true && write.truncatedAfter !== undefined && write.truncatedAfter < persisted) {
         persisted = write.truncatedAfter;
       }
     }

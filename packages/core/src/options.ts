@@ -58,6 +58,17 @@ export interface RaftNodeOptions {
    */
   readonly maxUncommittedBytes?: number;
   /**
+   * Bytes of snapshot data per InstallSnapshot chunk; one chunk is in flight per follower.
+   * @default 1048576 (1 MiB)
+   */
+  readonly snapshotChunkBytes?: number;
+  /**
+   * Log entries kept below a newly saved snapshot, so a slightly lagging follower still catches
+   * up from the log instead of receiving the whole snapshot (§7).
+   * @default 1024
+   */
+  readonly trailingLogEntries?: number;
+  /**
    * Seed of the node's PRNG (randomised election timeouts). The same seed and the same
    * inputs always give the same outputs.
    * @default a hash of `id`
@@ -76,6 +87,8 @@ export interface ResolvedRaftOptions {
   readonly maxInflightBytes: number;
   readonly maxMessageBytes: number;
   readonly maxUncommittedBytes: number;
+  readonly snapshotChunkBytes: number;
+  readonly trailingLogEntries: number;
   readonly seed: number;
 }
 
@@ -89,6 +102,8 @@ export const DEFAULT_RAFT_OPTIONS: Readonly<Omit<ResolvedRaftOptions, 'id' | 'se
   maxInflightBytes: 0,
   maxMessageBytes: 1024 * 1024,
   maxUncommittedBytes: 64 * 1024 * 1024,
+  snapshotChunkBytes: 1024 * 1024,
+  trailingLogEntries: 1024,
 };
 
 function positiveInteger(option: string, value: number): number {
@@ -146,6 +161,8 @@ export function resolveRaftOptions(options: RaftNodeOptions): ResolvedRaftOption
       'maxUncommittedBytes',
       options.maxUncommittedBytes ?? DEFAULT_RAFT_OPTIONS.maxUncommittedBytes,
     ),
+    snapshotChunkBytes: positiveInteger('snapshotChunkBytes', options.snapshotChunkBytes ?? DEFAULT_RAFT_OPTIONS.snapshotChunkBytes),
+    trailingLogEntries: nonNegativeInteger('trailingLogEntries', options.trailingLogEntries ?? DEFAULT_RAFT_OPTIONS.trailingLogEntries),
     seed,
   };
 }

@@ -29,6 +29,24 @@ export interface PendingRead {
   readonly seq: number;
 }
 
+/** A snapshot this node holds durably: what it covers and the configuration at its index (§7). */
+export interface SnapshotPoint {
+  readonly index: LogIndex;
+  readonly term: Term;
+  readonly configuration: ClusterConfiguration;
+}
+
+/** Follower only: a snapshot being received from the leader, chunk by chunk (§7). */
+export interface IncomingSnapshot {
+  readonly index: LogIndex;
+  readonly term: Term;
+  readonly configuration: ClusterConfiguration;
+  /** The next byte offset expected. */
+  nextOffset: number;
+  /** `true` once the last chunk went to the host; waiting for `snapshotInstalled`. */
+  complete: boolean;
+}
+
 /** A leadership transfer in progress (dissertation §3.10). */
 export interface PendingTransfer {
   readonly requestId: number;
@@ -37,6 +55,25 @@ export interface PendingTransfer {
   elapsed: number;
   /** `true` once this node stepped down for it and waits to learn the new leader. */
   steppedDown: boolean;
+}
+
+/**
+ * The boot entries that continue the snapshot: those after it, contiguous from
+ * `snapshotIndex + 1`, with terms never below the snapshot's. Entries at or below a snapshot are
+ * covered by it (the store may keep some after compaction); a stretch that does not chain onto
+ * the snapshot is a divergent, uncommitted tail left by a crash between a snapshot install and
+ * its log reset, and is dropped (a committed entry always chains, §5.3 Log Matching).
+ */
+function bootEntries(entries: readonly LogEntry[], snapshotIndex: LogIndex, snapshotTerm: Term): LogEntry[] {
+  const kept: LogEntry[] = [];
+  let previousTerm = snapshotTerm as number;
+  for (const entry of entries) {
+    if (entry.index <= snapshotIndex) continue;
+    if (entry.index !== snapshotIndex + 1 + kept.length || entry.term < previousTerm) break;
+    kept.push(entry);
+    previousTerm = entry.term;
+  }
+  return kept;
 }
 
 /**
@@ -58,6 +95,12 @@ export class Raft {
   readonly durability: Durability;
   /** The latest configuration in the log (in force as soon as appended, dissertation §4.1). */
   configuration: ClusterConfiguration;
+  /** The configuration in force at the log's compaction point (`log.snapshotIndex`). */
+  baseConfiguration: ClusterConfiguration;
+  /** The newest snapshot this node holds durably, if any. Invariant: `log.snapshotIndex <= snapshot.index`. */
+  snapshot: SnapshotPoint | undefined;
+  /** Follower only: the snapshot being received. */
+  incoming: IncomingSnapshot | undefined = undefined;
   /** Index of the entry that holds {@link configuration} (the snapshot index when it came from there). */
   configurationIndex: LogIndex;
 
@@ -105,16 +148,16 @@ export class Raft {
     this.votedFor = meta.votedFor;
     const snapshotIndex = boot.snapshot?.lastIncludedIndex ?? (0 as LogIndex);
     const snapshotTerm = boot.snapshot?.lastIncludedTerm ?? (0 as Term);
-    this.log = new RaftLog(snapshotIndex, snapshotTerm, boot.entries ?? []);
+    this.log = new RaftLog(snapshotIndex, snapshotTerm, bootEntries(boot.entries ?? [], snapshotIndex, snapshotTerm));
     this.durability = new Durability(this.log.lastIndex());
-    this.configuration = boot.snapshot?.configuration ?? boot.configuration ?? { voters: [], learners: [] };
+    this.baseConfiguration = boot.snapshot?.configuration ?? boot.configuration ?? { voters: [], learners: [] };
+    this.snapshot =
+      boot.snapshot === undefined
+        ? undefined
+        : { index: snapshotIndex, term: snapshotTerm, configuration: boot.snapshot.configuration };
+    this.configuration = this.baseConfiguration;
     this.configurationIndex = snapshotIndex;
-    for (const entry of boot.entries ?? []) {
-      if (entry.kind === 'configuration') {
-        this.configuration = entry.configuration;
-        this.configurationIndex = entry.index;
-      }
-    }
+    this.recomputeConfiguration();
     const applied = Math.max(snapshotIndex, boot.appliedIndex ?? 0) as LogIndex;
     this.commitIndex = applied;
     this.appliedIndex = applied;
@@ -205,17 +248,25 @@ export class Raft {
     this.effects.push({ type: 'appendLog', entries });
   }
 
-  private recomputeConfiguration(): void {
-    for (let i = this.log.lastIndex(); i > this.log.snapshotIndex; i--) {
+  /** Sets the configuration in force from the latest configuration entry in the log. */
+  recomputeConfiguration(): void {
+    const at = this.configurationEntryAtOrBefore(this.log.lastIndex());
+    // Invariant: the configuration at the compaction point is committed, never truncated.
+    this.configuration = at?.configuration ?? this.baseConfiguration;
+    this.configurationIndex = at?.index ?? this.log.snapshotIndex;
+  }
+
+  /** The configuration in force at `index` (dissertation §5.4: the one a snapshot records). */
+  configurationAt(index: number): ClusterConfiguration {
+    return this.configurationEntryAtOrBefore(index)?.configuration ?? this.baseConfiguration;
+  }
+
+  private configurationEntryAtOrBefore(index: number): { index: LogIndex; configuration: ClusterConfiguration } | undefined {
+    for (let i = Math.min(index, this.log.lastIndex()); i > this.log.snapshotIndex; i--) {
       const entry = this.log.entryAt(i);
-      if (entry?.kind === 'configuration') {
-        this.configuration = entry.configuration;
-        this.configurationIndex = entry.index;
-        return;
-      }
+      if (entry?.kind === 'configuration') return { index: entry.index, configuration: entry.configuration };
     }
-    // Invariant: the snapshot's configuration is never truncated (it is committed).
-    this.configurationIndex = this.log.snapshotIndex;
+    return undefined;
   }
 
   // ---- queries --------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import { quorumValue } from './quorum/joint.js';
 import type { Raft } from './raft.js';
 import { advanceCommit } from './commit.js';
 import { checkPendingReads } from './read-only.js';
+import { startSnapshotTransfer } from './snapshot.js';
 import type { Progress } from './tracker/progress.js';
 
 /*
@@ -35,8 +36,7 @@ export function maybeSendAppend(r: Raft, pr: Progress, sendIfEmpty: boolean): bo
   const prevLogTerm = r.log.termAt(prevLogIndex);
   if (prevLogTerm === undefined) {
     // The entries the follower needs are compacted: it must receive a snapshot (§7).
-    pr.becomeSnapshot(r.log.snapshotIndex);
-    r.emit({ type: 'followerNeedsSnapshot', follower: pr.nodeId, nextIndex: pr.nextIndex });
+    startSnapshotTransfer(r, pr);
     return false;
   }
   const entries = r.log.slice(pr.nextIndex, r.log.lastIndex(), r.options.maxMessageBytes, entrySize);

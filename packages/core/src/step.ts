@@ -1,11 +1,9 @@
 import {
   type AppendEntriesResponse,
   IllegalStateError,
-  type LogIndex,
   type RaftInput,
   type RaftMessage,
   type RequestVoteResponse,
-  type Term,
 } from '@raft/abstractions';
 import { assertNever } from './assert-never.js';
 import { maybeApply } from './commit.js';
@@ -13,6 +11,7 @@ import { campaign, handleRequestVote } from './election.js';
 import { tickTransfer, transferLeadership } from './leadership-transfer.js';
 import type { Raft } from './raft.js';
 import { readOnLeader } from './read-only.js';
+import { handleInstallSnapshot, onSnapshotInstalled, onSnapshotSaved } from './snapshot.js';
 import { maybeCommit } from './replication.js';
 import { stepCandidate } from './roles/candidate.js';
 import { handleAppendEntries } from './roles/follower.js';
@@ -74,8 +73,8 @@ export function step(r: Raft, input: RaftInput): void {
       onSnapshotSaved(r, input.lastIncludedIndex, input.lastIncludedTerm);
       break;
     case 'snapshotInstalled':
-      // Snapshot transfer to followers is not built yet; the core never asks for an install.
-      throw new IllegalStateError('snapshotInstalled reported, but the core never requested a snapshot install');
+      onSnapshotInstalled(r, input.lastIncludedIndex, input.lastIncludedTerm);
+      break;
     case 'persistenceFailed':
       // Fatal (the PostgreSQL fsync lesson): stop making promises of any kind.
       r.failed = true;
@@ -93,14 +92,6 @@ function onDurable(r: Raft): void {
   if (r.role === 'leader') maybeCommit(r);
 }
 
-/** The host saved a snapshot up to an applied index: the log prefix it covers can go (§7). */
-function onSnapshotSaved(r: Raft, index: LogIndex, term: Term): void {
-  if (index > r.appliedIndex) throw new IllegalStateError(`snapshot at ${index} is beyond the applied index ${r.appliedIndex}`);
-  if (index <= r.log.snapshotIndex || r.log.termAt(index) !== term) return;
-  r.log.compactTo(index, term);
-  r.effect({ type: 'compactLog', upTo: index, term });
-}
-
 function tick(r: Raft): void {
   tickTransfer(r);
   if (r.role === 'leader') {
@@ -108,9 +99,17 @@ function tick(r: Raft): void {
     return;
   }
   r.electionElapsed++;
-  if (r.promotable() && r.electionElapsed >= r.randomizedElectionTimeout) {
+  if (canCampaign(r) && r.electionElapsed >= r.randomizedElectionTimeout) {
     campaign(r, r.options.preVote ? 'preVote' : 'election');
   }
+}
+
+/**
+ * A voter may campaign, except while the host installs a received snapshot: a leader's log
+ * must never be replaced under it (Leader Append-Only, §5.3).
+ */
+function canCampaign(r: Raft): boolean {
+  return r.promotable() && r.incoming?.complete !== true;
 }
 
 function redirect(
@@ -254,12 +253,11 @@ function stepFollower(r: Raft, m: RaftMessage): void {
       return;
     case 'TimeoutNow':
       // Leadership transfer (§3.10): campaign at once, skipping pre-vote.
-      if (r.promotable()) campaign(r, 'transfer');
+      if (canCampaign(r)) campaign(r, 'transfer');
       return;
     case 'InstallSnapshot':
       setLeader(r, m.from);
-      r.electionElapsed = 0;
-      r.emit({ type: 'messageDropped', from: m.from, messageType: m.type, reason: 'unexpected' });
+      handleInstallSnapshot(r, m);
       return;
     case 'RequestVoteResponse':
     case 'AppendEntriesResponse':

@@ -111,6 +111,13 @@ export class RaftLog {
     return i as LogIndex;
   }
 
+  /** Discards every entry: the log restarts empty after (`index`, `term`) (snapshot install, §7). */
+  reset(index: LogIndex, term: Term): void {
+    this.entries = [];
+    this.snapshotIndex = index;
+    this.snapshotTerm = term;
+  }
+
   /** Drops entries up to `index` (covered by a snapshot with `term` at `index`). */
   compactTo(index: LogIndex, term: Term): void {
     if (index <= this.snapshotIndex) return;

@@ -2,6 +2,7 @@ import type { RaftMessage } from '@raft/abstractions';
 import { poll } from '../election.js';
 import type { Raft } from '../raft.js';
 import { becomeFollower } from '../transitions.js';
+import { handleInstallSnapshot } from '../snapshot.js';
 import { handleAppendEntries } from './follower.js';
 
 /** A message at the (pre-)candidate's own term (§5.2). */
@@ -19,7 +20,7 @@ export function stepCandidate(r: Raft, m: RaftMessage): void {
     case 'InstallSnapshot':
       r.emit({ type: 'electionLost', term: r.term, preVote: r.role === 'preCandidate', reason: 'leaderDiscovered' });
       becomeFollower(r, r.term, m.from);
-      r.emit({ type: 'messageDropped', from: m.from, messageType: m.type, reason: 'unexpected' });
+      handleInstallSnapshot(r, m);
       return;
     case 'AppendEntriesResponse':
     case 'InstallSnapshotResponse':

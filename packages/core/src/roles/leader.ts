@@ -2,6 +2,7 @@ import { type CommandEntry, ENTRY_OVERHEAD_BYTES, type LogIndex, type ProposeInp
 import { quorumActive } from '../quorum/joint.js';
 import type { Raft } from '../raft.js';
 import { bcastAppend, bcastHeartbeat, handleAppendResponse } from '../replication.js';
+import { handleInstallSnapshotResponse, tickSnapshotTransfers } from '../snapshot.js';
 import { becomeFollower } from '../transitions.js';
 
 /** Appends a client command to the leader's log and replicates it (§5.3). */
@@ -53,6 +54,8 @@ export function stepLeader(r: Raft, m: RaftMessage): void {
       r.emit({ type: 'messageDropped', from: m.from, messageType: m.type, reason: 'unexpected' });
       return;
     case 'InstallSnapshotResponse':
+      handleInstallSnapshotResponse(r, m);
+      return;
     case 'TimeoutNow':
     case 'RequestVote':
       return;
@@ -79,6 +82,7 @@ export function tickLeader(r: Raft): void {
       for (const pr of r.peers) pr.recentlyActive = false;
     }
   }
+  tickSnapshotTransfers(r);
   if (r.heartbeatElapsed >= r.options.heartbeatTicks) {
     r.heartbeatElapsed = 0;
     bcastHeartbeat(r);

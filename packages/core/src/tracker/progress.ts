@@ -26,6 +26,10 @@ export class Progress {
   ackedSeq = 0;
   /** In `snapshot`: the snapshot index the follower is being sent. */
   pendingSnapshot: LogIndex = 0 as LogIndex;
+  /** In `snapshot`: the byte offset the follower asked for next (one chunk in flight). */
+  snapshotOffset = 0;
+  /** In `snapshot`: ticks since the follower last answered a chunk (retry after a timeout). */
+  snapshotIdleTicks = 0;
   readonly inflights: Inflights;
   learner: boolean;
 
@@ -71,6 +75,8 @@ export class Progress {
   becomeSnapshot(snapshotIndex: LogIndex): void {
     this.state = 'snapshot';
     this.pendingSnapshot = snapshotIndex;
+    this.snapshotOffset = 0;
+    this.snapshotIdleTicks = 0;
     this.probeSent = false;
     this.inflights.reset();
   }

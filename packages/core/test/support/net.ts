@@ -7,6 +7,7 @@
 import {
   type ClusterConfiguration,
   type LogEntry,
+  type LogIndex,
   NodeId,
   type PersistentMeta,
   type RaftEffect,
@@ -19,11 +20,36 @@ import { type RaftNodeOptions, RaftNodeState } from '../../src/index.js';
 
 export const ids = (n: number): NodeId[] => Array.from({ length: n }, (_, i) => NodeId(`n${i + 1}`));
 
+/** A durable snapshot: the applied entries it covers, encoded as JSON. */
+export interface StoredSnapshot {
+  index: LogIndex;
+  term: Term;
+  configuration: ClusterConfiguration;
+  data: Uint8Array;
+}
+
 /** What one node has made durable, and the writes still in flight. */
 export interface NodeStorage {
   meta: PersistentMeta;
   log: LogEntry[];
   pending: RaftEffect[];
+  snapshot?: StoredSnapshot;
+  /** Chunks of a snapshot being received (volatile). */
+  incoming?: Uint8Array[];
+}
+
+function encodeApplied(entries: readonly LogEntry[]): Uint8Array {
+  const plain = entries.map((e) => ({ index: e.index, term: e.term, text: e.kind === 'command' ? new TextDecoder().decode(e.payload) : null }));
+  return new TextEncoder().encode(JSON.stringify(plain));
+}
+
+function decodeApplied(data: Uint8Array): LogEntry[] {
+  const plain = JSON.parse(new TextDecoder().decode(data)) as { index: number; term: number; text: string | null }[];
+  return plain.map((p) =>
+    p.text === null
+      ? { kind: 'noop', index: p.index as LogIndex, term: p.term as Term }
+      : { kind: 'command', index: p.index as LogIndex, term: p.term as Term, payload: new TextEncoder().encode(p.text) },
+  );
 }
 
 export class Net {
@@ -36,6 +62,10 @@ export class Net {
   /** Links that drop messages, as `from->to`. */
   readonly cut: Set<string> = new Set();
   autoPersist = true;
+  /** Report `snapshotInstalled` as soon as the last chunk is written. */
+  autoInstall = true;
+  /** Snapshot installs completed by the host, in order. */
+  readonly installed: { id: NodeId; index: LogIndex }[] = [];
   readonly configuration: ClusterConfiguration;
   private readonly options: Partial<RaftNodeOptions>;
 
@@ -59,13 +89,22 @@ export class Net {
   start(id: NodeId): RaftNodeState {
     const s = this.storage.get(id) as NodeStorage;
     s.pending = [];
+    s.incoming = undefined;
     const seed = Number(id.slice(1)) * 7919;
+    const snapshot = s.snapshot;
     const node = new RaftNodeState(
       { id, seed, ...this.options },
-      { meta: s.meta, entries: [...s.log], configuration: this.configuration },
+      {
+        meta: s.meta,
+        entries: [...s.log],
+        configuration: this.configuration,
+        ...(snapshot === undefined
+          ? {}
+          : { snapshot: { lastIncludedIndex: snapshot.index, lastIncludedTerm: snapshot.term, configuration: snapshot.configuration } }),
+      },
     );
     this.nodes.set(id, node);
-    this.applied.set(id, []);
+    this.applied.set(id, snapshot === undefined ? [] : decodeApplied(snapshot.data));
     this.events.set(id, this.events.get(id) ?? []);
     this.results.set(id, []);
     return node;
@@ -89,8 +128,39 @@ export class Net {
         case 'truncateLog':
           s.pending.push(effect);
           break;
-        case 'compactLog':
+        case 'compactLog': {
+          const at = s.log.find((e) => e.index === effect.upTo);
+          s.log = at !== undefined && at.term === effect.term ? s.log.filter((e) => e.index > effect.upTo) : [];
           break;
+        }
+        case 'sendSnapshot': {
+          const snap = s.snapshot;
+          if (snap === undefined || snap.index !== effect.message.lastIncludedIndex) break;
+          const data = snap.data.subarray(effect.message.offset, effect.message.offset + effect.maxBytes);
+          const message: RaftMessage = { ...effect.message, data, size: snap.data.byteLength, done: effect.message.offset + data.byteLength >= snap.data.byteLength };
+          if (!this.cut.has(`${message.from}->${message.to}`)) this.queue.push(message);
+          break;
+        }
+        case 'installSnapshotChunk': {
+          const chunk = effect.chunk;
+          if (chunk.offset === 0) s.incoming = [];
+          s.incoming?.push(chunk.data);
+          if (chunk.done) {
+            const parts = s.incoming ?? [];
+            const data = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+            let at = 0;
+            for (const p of parts) {
+              data.set(p, at);
+              at += p.byteLength;
+            }
+            s.snapshot = { index: chunk.lastIncludedIndex, term: chunk.lastIncludedTerm, configuration: chunk.configuration, data };
+            s.incoming = undefined;
+            this.applied.set(id, decodeApplied(data));
+            this.installed.push({ id, index: chunk.lastIncludedIndex });
+            if (this.autoInstall) this.step(id, { type: 'snapshotInstalled', lastIncludedIndex: chunk.lastIncludedIndex, lastIncludedTerm: chunk.lastIncludedTerm });
+          }
+          break;
+        }
         case 'send':
           if (!this.cut.has(`${effect.message.from}->${effect.message.to}`)) this.queue.push(effect.message);
           break;
@@ -121,6 +191,19 @@ export class Net {
         this.step(id, { type: 'logPersisted', upTo: last.index, term: last.term });
       }
     }
+  }
+
+  /** Saves a snapshot of what `id` applied (its whole applied history, as JSON) and reports it. */
+  takeSnapshot(id: NodeId): StoredSnapshot {
+    const s = this.storage.get(id) as NodeStorage;
+    const applied = this.applied.get(id) ?? [];
+    const last = applied[applied.length - 1];
+    if (last === undefined) throw new Error(`${id} has applied nothing`);
+    const status = this.node(id).status();
+    const snapshot: StoredSnapshot = { index: last.index, term: last.term, configuration: status.configuration, data: encodeApplied(applied) };
+    s.snapshot = snapshot;
+    this.step(id, { type: 'snapshotSaved', lastIncludedIndex: last.index, lastIncludedTerm: last.term });
+    return snapshot;
   }
 
   tick(id: NodeId, n = 1): void {
