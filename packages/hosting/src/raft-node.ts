@@ -1,0 +1,1064 @@
+import {
+  type ClusterConfiguration,
+  CommandTooLargeError,
+  type CommittedCommand,
+  type EventSink,
+  IllegalStateError,
+  InvalidArgumentError,
+  LifecycleError,
+  type LogEntry,
+  type LogIndex,
+  MailboxFullError,
+  type MetricAttributes,
+  type MetricSink,
+  type NodeId,
+  type PeerDirectory,
+  type RaftEffect,
+  type RaftError,
+  type RaftEvent,
+  type RaftInput,
+  type RaftMessage,
+  type RaftOutput,
+  type RaftStatus,
+  type RaftStorage,
+  type RejectionReason,
+  type Role,
+  type StateMachine,
+  StorageError,
+  type StorageProvider,
+  type Term,
+  type Transport,
+} from '@raft/abstractions';
+import { noopEventSink } from '@raft/telemetry-noop';
+import { type BootSnapshot, type RaftBootState, RaftNodeState, type ResolvedRaftOptions } from '@raft/core';
+import { type HasDeadline, Deadlines } from './internal/deadlines.js';
+import { Deque } from './internal/deque.js';
+import { EventHub, type StreamOptions } from './internal/event-hub.js';
+import { type BatchDone, PersistenceQueue } from './internal/persistence-queue.js';
+import type { ResolvedHostingOptions } from './options.js';
+import type {
+  CommandOutcome,
+  CommandRejectionReason,
+  CommandResult,
+  NodeEventMap,
+  ReadResult,
+  RequestFailure,
+  RequestOptions,
+  RequestRejectionReason,
+  SubmitOptions,
+  TransferResult,
+} from './results.js';
+
+/** Where a node is in its life. */
+export type Lifecycle = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+/** {@link RaftStatus} plus what only the host knows. */
+export interface NodeStatus extends RaftStatus {
+  readonly lifecycle: Lifecycle;
+  /** Endpoint of {@link RaftStatus.leaderId} from the peer directory, when known. */
+  readonly leaderEndpoint: string | undefined;
+  /** Inputs waiting in the mailbox. */
+  readonly mailboxDepth: number;
+  /** Commands, reads and transfers waiting for their answer. */
+  readonly pendingRequests: number;
+  /** The error that made the node fail (persistence or state machine), if any. */
+  readonly failure: RaftError | undefined;
+}
+
+/** Metadata of one log entry (no payload). */
+export interface EntryInfo {
+  readonly index: LogIndex;
+  readonly term: Term;
+  readonly kind: LogEntry['kind'];
+  /** Payload bytes of a command (0 for other entries). */
+  readonly bytes: number;
+}
+
+/** A summary of the node's log. */
+export interface LogInfo {
+  readonly firstIndex: LogIndex;
+  readonly lastIndex: LogIndex;
+  readonly commitIndex: LogIndex;
+  readonly appliedIndex: LogIndex;
+  readonly snapshotIndex: LogIndex;
+  /** The newest entries held in memory, oldest first. */
+  readonly recent: readonly EntryInfo[];
+}
+
+/** Everything the builder hands to a node. */
+export interface RaftNodeParts<Result> {
+  readonly id: NodeId;
+  readonly voters: readonly NodeId[];
+  readonly storage: StorageProvider;
+  readonly transport: Transport;
+  readonly stateMachine: StateMachine<Result>;
+  readonly directory: PeerDirectory;
+  readonly eventSink: EventSink;
+  readonly metricSink: MetricSink;
+  readonly hosting: ResolvedHostingOptions;
+  readonly core: ResolvedRaftOptions;
+}
+
+/** A client request waiting for its answer. */
+interface Waiter<R> extends HasDeadline {
+  readonly requestId: number;
+  readonly kind: 'command' | 'read' | 'transfer';
+  /** `queued` in the mailbox, `appended` to the log (commands), `reading` (read index known). */
+  state: 'queued' | 'appended' | 'reading';
+  settled: boolean;
+  readonly resolve: (result: R) => void;
+  readonly signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  readonly startedAt: number;
+  /** Commands once appended, reads once ready: the index they wait for. */
+  index: number;
+  term: number;
+  /** Another command waiting at the same index (from an earlier term). */
+  next: Waiter<R> | undefined;
+}
+
+type CommandWaiter = Waiter<CommandResult<unknown>>;
+type ReadWaiter = Waiter<ReadResult>;
+type TransferWaiter = Waiter<TransferResult>;
+type AnyWaiter = CommandWaiter | ReadWaiter | TransferWaiter;
+
+/** A mailbox slot: the input and whether it counts against the capacity. */
+interface Slot {
+  readonly input: RaftInput;
+  readonly external: boolean;
+}
+
+const NO_WAITER = undefined;
+
+/**
+ * One Raft replica: the core (`@raft/core`) driven by one event loop, with real storage,
+ * transport, timers and state machine (etcd's `node.go`). Build it with `RaftNodeBuilder`.
+ *
+ * The loop, in four steps per turn:
+ * 1. take inputs from the bounded mailbox (ticks, received messages, client requests, and
+ *    completions of the node's own writes and applies) and hand each to `core.process`;
+ * 2. start the effects in the order the core emitted them: persistence effects go to one
+ *    serial queue with group commit; sends are collected per peer;
+ * 3. at the end of the turn, send each peer its messages in one `transport.send` and kick the
+ *    persistence queue;
+ * 4. apply committed entries to the state machine in order, answer the waiting clients, and
+ *    report `applied` back through the mailbox.
+ *
+ * Nothing but this loop calls `core.process`, so the core is never re-entered.
+ */
+export class RaftNode<Result = unknown> implements AsyncDisposable {
+  readonly #parts: RaftNodeParts<Result>;
+  readonly #hub = new EventHub<NodeEventMap>();
+  readonly #mailbox = new Deque<Slot>();
+  #externalInMailbox = 0;
+  #tickQueued = false;
+  #turnScheduled = false;
+
+  #lifecycle: Lifecycle = 'created';
+  #startPromise: Promise<void> | undefined;
+  #stopPromise: Promise<void> | undefined;
+  #halted = false;
+  #failure: RaftError | undefined;
+
+  #core: RaftNodeState | undefined;
+  #storage: RaftStorage | undefined;
+  #persistence: PersistenceQueue | undefined;
+  #ticker: ReturnType<typeof setInterval> | undefined;
+
+  #nextRequestId = 1;
+  readonly #requests = new Map<number, AnyWaiter>();
+  /** Appended commands by log index (Invariant: each has `state === 'appended'`). */
+  readonly #byIndex = new Map<number, CommandWaiter>();
+  /** Reads with a read index, waiting for the state machine to apply it, by ascending index. */
+  #readsWaitingApply: ReadWaiter[] = [];
+  readonly #deadlines = new Deadlines<AnyWaiter>();
+  #drainWaiters: (() => void)[] = [];
+
+  /** Sends of the current turn, by recipient. */
+  readonly #outbox = new Map<NodeId, RaftMessage[]>();
+  /** Committed entries handed out by the core and not yet applied, in log order. */
+  readonly #toApply = new Deque<LogEntry>();
+  #applying = false;
+  #applyIdle: (() => void)[] = [];
+  /** Highest index whose entry the state machine has applied (the host's applied index). */
+  #applied = 0;
+  /** Term of the newest applied entry (0 before any). */
+  #appliedTerm = 0;
+
+  // Observability state, kept from events so status() is not called on every input.
+  #role: Role = 'follower';
+  #term = 0;
+  #leaderId: NodeId | undefined;
+  #commitIndex = 0;
+  #commitReported = 0;
+  #ticks = 0;
+  readonly #attrs: MetricAttributes;
+
+  /** @internal Use `RaftNodeBuilder`. */
+  constructor(parts: RaftNodeParts<Result>) {
+    this.#parts = parts;
+    this.#attrs = Object.freeze({ node: parts.id });
+  }
+
+  /** This node's id. */
+  get id(): NodeId {
+    return this.#parts.id;
+  }
+
+  /** Where the node is in its life. */
+  get lifecycle(): Lifecycle {
+    return this.#lifecycle;
+  }
+
+  // ---- lifecycle ------------------------------------------------------------------------
+
+  /**
+   * Opens the storage, recovers meta, log and newest snapshot (importing it into the state
+   * machine), starts the transport and the tick timer. Calling it again returns the same
+   * promise.
+   * @throws LifecycleError `NODE_STOPPED` after `stop()`; a `StorageError` when recovery fails
+   * (the node is then stopped).
+   */
+  start(): Promise<void> {
+    if (this.#lifecycle === 'stopping' || this.#lifecycle === 'stopped') {
+      return Promise.reject(new LifecycleError('NODE_STOPPED', `node ${this.id} was stopped; build a new node to start again`));
+    }
+    this.#startPromise ??= this.#start();
+    return this.#startPromise;
+  }
+
+  async #start(): Promise<void> {
+    this.#lifecycle = 'starting';
+    const p = this.#parts;
+    try {
+      const storage = await p.storage.open();
+      this.#storage = storage;
+      const boot = await this.#recover(storage);
+      const core = new RaftNodeState(p.core, boot);
+      this.#core = core;
+      const status = core.status();
+      this.#applied = status.appliedIndex;
+      this.#commitIndex = status.commitIndex;
+      this.#commitReported = status.commitIndex;
+      this.#term = status.term;
+      this.#role = status.role;
+      this.#persistence = new PersistenceQueue(
+        storage,
+        (done) => this.#onBatchDone(done),
+        (operation, error) => this.#onPersistenceFailed(operation, error),
+      );
+      await p.transport.start({
+        deliver: (message) => this.#deliver(message),
+        sendFailed: (to, reason) => this.#onSendFailed(to, reason),
+      });
+      if (this.#lifecycle !== 'starting') return; // stopped while starting
+      this.#ticker = setInterval(() => this.#onTimer(), p.hosting.tickMs);
+      this.#lifecycle = 'running';
+      p.metricSink.gauge('raft.term', this.#term, this.#attrs);
+      p.metricSink.gauge('raft.commit.index', this.#commitIndex, this.#attrs);
+      p.metricSink.gauge('raft.applied.index', this.#applied, this.#attrs);
+    } catch (error) {
+      this.#lifecycle = 'stopped';
+      this.#halted = true;
+      await this.#storage?.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Reads what the stores hold into the core's boot state (before the first tick). */
+  async #recover(storage: RaftStorage): Promise<RaftBootState> {
+    const meta = await storage.meta.load();
+    let snapshot: BootSnapshot | undefined;
+    const reader = await storage.snapshots.latest();
+    if (reader !== undefined) {
+      try {
+        await this.#parts.stateMachine.importSnapshot(reader.chunks());
+        snapshot = {
+          lastIncludedIndex: reader.meta.lastIncludedIndex,
+          lastIncludedTerm: reader.meta.lastIncludedTerm,
+          configuration: reader.meta.configuration,
+        };
+      } finally {
+        await reader.close();
+      }
+    }
+    const snapshotIndex = snapshot?.lastIncludedIndex ?? 0;
+    const log = storage.log;
+    const from = Math.max(log.firstIndex(), snapshotIndex + 1);
+    const entries = from <= log.lastIndex() ? await log.read(from as LogIndex, log.lastIndex()) : [];
+    // Invariant: the log the core starts from is contiguous from the snapshot (no gap, §7).
+    let expected = snapshotIndex + 1;
+    if (entries.length > 0 && (entries[0] as LogEntry).index !== expected) {
+      throw new StorageError(
+        'STORAGE_CORRUPTED',
+        `log starts at ${(entries[0] as LogEntry).index} but the newest snapshot ends at ${snapshotIndex}: entries are missing`,
+      );
+    }
+    for (const entry of entries) {
+      if (entry.index !== expected) throw new StorageError('STORAGE_CORRUPTED', `log has a gap: expected index ${expected}, found ${entry.index}`);
+      expected++;
+    }
+    const configuration: ClusterConfiguration = { voters: [...this.#parts.voters], learners: [] };
+    return {
+      meta,
+      entries,
+      configuration,
+      ...(snapshot === undefined ? {} : { snapshot }),
+    };
+  }
+
+  /**
+   * Graceful stop: new requests are refused at once (`stopping`); the node keeps running for
+   * up to `stopTimeoutMs` (or `options.timeoutMs`) so in-flight commands can finish; then the
+   * timer stops, remaining waiters are answered `cancelled` (outcome `unknown` for commands
+   * already in the log, `notCommitted` for those still queued), queued writes are flushed, the
+   * transport is stopped and the storage closed. Leaves no timer or handle behind. Idempotent.
+   */
+  stop(options: { readonly timeoutMs?: number } = {}): Promise<void> {
+    if (options.timeoutMs !== undefined && !(Number.isFinite(options.timeoutMs) && options.timeoutMs >= 0)) {
+      return Promise.reject(new InvalidArgumentError(`timeoutMs must be a non-negative number, got ${options.timeoutMs}`));
+    }
+    this.#stopPromise ??= this.#stop(options.timeoutMs ?? this.#parts.hosting.stopTimeoutMs);
+    return this.#stopPromise;
+  }
+
+  async #stop(timeoutMs: number): Promise<void> {
+    if (this.#lifecycle === 'created') {
+      this.#lifecycle = 'stopped';
+      this.#hub.close();
+      return;
+    }
+    if (this.#lifecycle === 'starting') await this.#startPromise?.catch(() => undefined);
+    if (this.#lifecycle === 'stopped') {
+      this.#hub.close();
+      return;
+    }
+    this.#lifecycle = 'stopping';
+    if (timeoutMs > 0 && !this.#halted) await this.#drained(timeoutMs);
+    this.#halt('stopped');
+    await this.#persistence?.idle();
+    await this.#applyDone();
+    await this.#parts.transport.stop().catch(() => undefined);
+    await this.#storage?.close().catch(() => undefined);
+    this.#lifecycle = 'stopped';
+    this.#hub.close();
+  }
+
+  /** `await using node = …` stops the node at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+
+  /** Stops the loop and the timer and answers every waiter. The node processes nothing afterwards. */
+  #halt(reason: 'stopped' | 'failed'): void {
+    if (this.#halted) return;
+    this.#halted = true;
+    if (this.#ticker !== undefined) clearInterval(this.#ticker);
+    this.#ticker = undefined;
+    this.#mailbox.clear();
+    this.#externalInMailbox = 0;
+    for (const waiter of [...this.#requests.values()]) this.#cancel(waiter, reason);
+    this.#deadlines.clear();
+    this.#wakeDrained();
+  }
+
+  /** Resolves when no request is waiting, or after `timeoutMs`. */
+  #drained(timeoutMs: number): Promise<void> {
+    if (this.#requests.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#drainWaiters.push(done);
+    });
+  }
+
+  #wakeDrained(): void {
+    if (this.#requests.size > 0 && !this.#halted) return;
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  // ---- client API -------------------------------------------------------------------------
+
+  /**
+   * Proposes a command. Resolves — exactly once, never rejects for protocol outcomes — with
+   * `committed` (index, term and the state machine's result), `redirected` (to the leader),
+   * `rejected` (definitely not committed; typed reason), `timedOut` or `cancelled` (with
+   * `outcome` saying whether it may still commit).
+   * @throws InvalidArgumentError (as a rejected promise) when `payload` is not a `Uint8Array` or an option is invalid.
+   */
+  submit(payload: Uint8Array, options: SubmitOptions = {}): Promise<CommandResult<Result>> {
+    if (!(payload instanceof Uint8Array)) return Promise.reject(new InvalidArgumentError('command payload must be a Uint8Array'));
+    const timeoutMs = this.#timeout(options.timeoutMs);
+    if (typeof timeoutMs !== 'number') return Promise.reject(timeoutMs);
+    const refused = this.#refusal();
+    if (refused !== undefined) return Promise.resolve(commandRejected(refused.reason, refused.error));
+    const limit = this.#parts.hosting.maxCommandBytes;
+    if (payload.byteLength > limit) {
+      return Promise.resolve(commandRejected('tooLarge', new CommandTooLargeError(payload.byteLength, limit)));
+    }
+    if (options.signal?.aborted) return Promise.resolve({ status: 'cancelled', reason: 'aborted', outcome: 'notCommitted' });
+    if (this.#externalInMailbox >= this.#parts.hosting.mailboxCapacity) {
+      this.#parts.metricSink.increment('raft.proposals.rejected', 1, { node: this.id, reason: 'mailboxFull' });
+      return Promise.resolve(commandRejected('overloaded', new MailboxFullError(this.#parts.hosting.mailboxCapacity)));
+    }
+    return new Promise<CommandResult<Result>>((resolve) => {
+      const waiter = this.#register('command', timeoutMs, options.signal, resolve as (r: CommandResult<unknown>) => void);
+      const input: RaftInput = {
+        type: 'propose',
+        requestId: waiter.requestId,
+        payload,
+        ...(options.correlationId === undefined ? {} : { correlationId: options.correlationId }),
+        ...(options.client === undefined ? {} : { client: options.client }),
+      };
+      this.#enqueue(input, true);
+    });
+  }
+
+  /**
+   * A linearizable read by read index (dissertation §6.4): resolves `ready` once the leader
+   * confirmed with a quorum that it is still leader and this node's state machine has
+   * applied the read index — read the state machine right after. Only the leader serves
+   * reads; other nodes answer `redirected`.
+   */
+  read(options: RequestOptions = {}): Promise<ReadResult> {
+    return this.#request('read', options, (requestId) => ({ type: 'read', requestId }));
+  }
+
+  /**
+   * Hands leadership to `target`, or to the most up-to-date voter (dissertation §3.10).
+   * Resolves `completed` with the leader now known, or with a failure.
+   */
+  transferLeadership(target?: NodeId, options: RequestOptions = {}): Promise<TransferResult> {
+    if (target !== undefined && (typeof target !== 'string' || target.length === 0)) {
+      return Promise.reject(new InvalidArgumentError(`transfer target must be a node id, got ${String(target)}`));
+    }
+    return this.#request('transfer', options, (requestId) => ({
+      type: 'transferLeadership',
+      requestId,
+      ...(target === undefined ? {} : { target }),
+    }));
+  }
+
+  #request<R extends ReadResult | TransferResult>(kind: 'read' | 'transfer', options: RequestOptions, input: (requestId: number) => RaftInput): Promise<R> {
+    const timeoutMs = this.#timeout(options.timeoutMs);
+    if (typeof timeoutMs !== 'number') return Promise.reject(timeoutMs);
+    const refused = this.#refusal();
+    if (refused !== undefined) return Promise.resolve(requestRejected(refused.reason, refused.error) as R);
+    if (options.signal?.aborted) return Promise.resolve({ status: 'cancelled', reason: 'aborted' } as R);
+    if (this.#externalInMailbox >= this.#parts.hosting.mailboxCapacity) {
+      return Promise.resolve(requestRejected('overloaded', new MailboxFullError(this.#parts.hosting.mailboxCapacity)) as R);
+    }
+    return new Promise<R>((resolve) => {
+      const waiter = this.#register(kind, timeoutMs, options.signal, resolve as (r: never) => void);
+      this.#enqueue(input(waiter.requestId), true);
+    });
+  }
+
+  #timeout(timeoutMs: number | undefined): number | InvalidArgumentError {
+    if (timeoutMs === undefined) return this.#parts.hosting.requestTimeoutMs;
+    if (!(Number.isFinite(timeoutMs) && timeoutMs > 0)) return new InvalidArgumentError(`timeoutMs must be a positive number, got ${timeoutMs}`);
+    return timeoutMs;
+  }
+
+  /** Why the node refuses new requests right now, if it does. */
+  #refusal(): { reason: 'notStarted' | 'stopping' | 'failed'; error: RaftError } | undefined {
+    switch (this.#lifecycle) {
+      case 'running':
+        if (this.#failure !== undefined) return { reason: 'failed', error: this.#failure };
+        return undefined;
+      case 'created':
+      case 'starting':
+        return { reason: 'notStarted', error: new LifecycleError('NODE_NOT_STARTED', `node ${this.id} is not started`) };
+      case 'stopping':
+      case 'stopped':
+        if (this.#failure !== undefined) return { reason: 'failed', error: this.#failure };
+        return { reason: 'stopping', error: new LifecycleError('NODE_STOPPED', `node ${this.id} is stopping or stopped`) };
+    }
+  }
+
+  #register<R>(kind: AnyWaiter['kind'], timeoutMs: number, signal: AbortSignal | undefined, resolve: (r: R) => void): Waiter<R> {
+    const now = performance.now();
+    const waiter: Waiter<R> = {
+      requestId: this.#nextRequestId++,
+      kind,
+      state: 'queued',
+      settled: false,
+      resolve,
+      signal,
+      onAbort: undefined,
+      startedAt: now,
+      deadline: now + timeoutMs,
+      index: 0,
+      term: 0,
+      next: NO_WAITER,
+    };
+    this.#requests.set(waiter.requestId, waiter as unknown as AnyWaiter);
+    this.#deadlines.add(waiter as unknown as AnyWaiter);
+    if (signal !== undefined) {
+      waiter.onAbort = () => this.#cancel(waiter as unknown as AnyWaiter, 'aborted');
+      signal.addEventListener('abort', waiter.onAbort, { once: true });
+    }
+    return waiter;
+  }
+
+  /**
+   * Answers a waiter. Invariant: a request is answered exactly once — `settled` is set here
+   * and nowhere else, and every path checks it first.
+   */
+  #settle<W extends AnyWaiter>(waiter: W, result: Parameters<W['resolve']>[0]): void {
+    if (waiter.settled) return;
+    waiter.settled = true;
+    this.#requests.delete(waiter.requestId);
+    if (waiter.onAbort !== undefined) waiter.signal?.removeEventListener('abort', waiter.onAbort);
+    if (waiter.kind === 'command' && waiter.state === 'appended') this.#unlinkIndex(waiter as CommandWaiter);
+    (waiter.resolve as (r: typeof result) => void)(result);
+    if (this.#drainWaiters.length > 0) this.#wakeDrained();
+  }
+
+  /** Ends a wait without an answer from the cluster: abort, stop, node failure or timeout. */
+  #cancel(waiter: AnyWaiter, reason: 'aborted' | 'stopped' | 'failed' | 'timedOut'): void {
+    if (waiter.settled) return;
+    if (waiter.kind === 'command') {
+      // Still queued: it will never reach the core (skipped at dequeue) — definitely not
+      // committed. Appended: it may still commit elsewhere — unknown (reliability.md lesson 5).
+      const outcome: CommandOutcome = waiter.state === 'queued' ? 'notCommitted' : 'unknown';
+      if (reason === 'timedOut') this.#settle(waiter, { status: 'timedOut', outcome });
+      else this.#settle(waiter, { status: 'cancelled', reason, outcome });
+      return;
+    }
+    const w = waiter as ReadWaiter | TransferWaiter;
+    if (w.kind === 'read' && w.state === 'reading') this.#readsWaitingApply = this.#readsWaitingApply.filter((r) => r !== w);
+    this.#settle(w, reason === 'timedOut' ? { status: 'timedOut' } : { status: 'cancelled', reason });
+  }
+
+  #unlinkIndex(waiter: CommandWaiter): void {
+    let head = this.#byIndex.get(waiter.index);
+    if (head === waiter) {
+      if (waiter.next === undefined) this.#byIndex.delete(waiter.index);
+      else this.#byIndex.set(waiter.index, waiter.next);
+      return;
+    }
+    while (head !== undefined && head.next !== waiter) head = head.next;
+    if (head !== undefined) head.next = waiter.next;
+  }
+
+  // ---- observability ----------------------------------------------------------------------
+
+  /**
+   * A copy of the node's state.
+   * @throws LifecycleError `NODE_NOT_STARTED` before `start()` has completed.
+   */
+  status(): NodeStatus {
+    const core = this.#core;
+    if (core === undefined) throw new LifecycleError('NODE_NOT_STARTED', `node ${this.id} is not started`);
+    const s = core.status();
+    return {
+      ...s,
+      lifecycle: this.#lifecycle,
+      leaderEndpoint: s.leaderId === undefined ? undefined : this.#parts.directory.endpointOf(s.leaderId),
+      mailboxDepth: this.#mailbox.length,
+      pendingRequests: this.#requests.size,
+      failure: this.#failure,
+    };
+  }
+
+  /**
+   * The log's bounds and the metadata of its newest `recent` entries.
+   * @throws LifecycleError `NODE_NOT_STARTED` before `start()` has completed.
+   */
+  logInfo(recent = 10): LogInfo {
+    const core = this.#core;
+    if (core === undefined) throw new LifecycleError('NODE_NOT_STARTED', `node ${this.id} is not started`);
+    if (!Number.isSafeInteger(recent) || recent < 0) throw new InvalidArgumentError(`recent must be a non-negative integer, got ${recent}`);
+    const s = core.status();
+    const from = Math.max(s.firstIndex, s.lastIndex - recent + 1) as LogIndex;
+    const entries = recent === 0 ? [] : core.entries(from, s.lastIndex);
+    return {
+      firstIndex: s.firstIndex,
+      lastIndex: s.lastIndex,
+      commitIndex: s.commitIndex,
+      appliedIndex: s.appliedIndex,
+      snapshotIndex: s.snapshotIndex,
+      recent: entries.map((e) => ({ index: e.index, term: e.term, kind: e.kind, bytes: e.kind === 'command' ? e.payload.byteLength : 0 })),
+    };
+  }
+
+  /** The role as of the last processed input (cheap; no copy). */
+  get role(): Role {
+    return this.#role;
+  }
+
+  /** The leader this node knows of, as of the last processed input. */
+  get leaderId(): NodeId | undefined {
+    return this.#leaderId;
+  }
+
+  /** The host's applied index: entries the state machine has applied. */
+  get appliedIndex(): LogIndex {
+    return this.#applied as LogIndex;
+  }
+
+  /** Calls `listener` for every event of `type`; returns a function that unsubscribes. */
+  on<K extends keyof NodeEventMap>(type: K, listener: (event: NodeEventMap[K]) => void): () => void {
+    return this.#hub.on(type, listener);
+  }
+
+  /**
+   * The events of `type` as an async iterable; it ends when the node stops or `signal`
+   * aborts. A consumer that falls more than `bufferSize` events behind loses the oldest.
+   */
+  stream<K extends keyof NodeEventMap>(type: K, options: StreamOptions = {}): AsyncIterableIterator<NodeEventMap[K]> {
+    return this.#hub.stream(type, options);
+  }
+
+  // ---- the loop -----------------------------------------------------------------------------
+
+  #enqueue(input: RaftInput, external: boolean): void {
+    if (this.#halted) return;
+    this.#mailbox.push({ input, external });
+    if (external) this.#externalInMailbox++;
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#turnScheduled || this.#halted) return;
+    this.#turnScheduled = true;
+    setImmediate(() => this.#turn());
+  }
+
+  #deliver(message: RaftMessage): void {
+    if (this.#halted || this.#core === undefined) return;
+    if (this.#externalInMailbox >= this.#parts.hosting.mailboxCapacity) {
+      // Raft tolerates loss; a full mailbox must not make memory grow (DESIGN.md).
+      this.#parts.metricSink.increment('raft.messages.dropped', 1, { node: this.id, reason: 'mailboxFull' });
+      return;
+    }
+    this.#enqueue({ type: 'message', message }, true);
+  }
+
+  #onTimer(): void {
+    if (this.#halted) return;
+    // Deadlines are host bookkeeping: checked here, off the core.
+    const now = performance.now();
+    if (this.#deadlines.size > 0) for (const waiter of this.#deadlines.expired(now)) this.#cancel(waiter, 'timedOut');
+    // At most one tick waits in the mailbox: a loop that lags sees fewer ticks (slower
+    // timers, which is safe) rather than a burst of them.
+    if (this.#tickQueued) return;
+    this.#tickQueued = true;
+    this.#enqueue({ type: 'tick' }, false);
+  }
+
+  /** One turn: process up to `maxInputsPerTurn` inputs, then flush sends, writes and applies. */
+  #turn(): void {
+    this.#turnScheduled = false;
+    if (this.#halted) return;
+    const core = this.#core as RaftNodeState;
+    const max = this.#parts.hosting.maxInputsPerTurn;
+    let processed = 0;
+    try {
+      while (processed < max && !this.#halted) {
+        const slot = this.#mailbox.shift();
+        if (slot === undefined) break;
+        if (slot.external) this.#externalInMailbox--;
+        const input = slot.input;
+        if (input.type === 'tick') {
+          this.#tickQueued = false;
+          this.#ticks++;
+        } else if (input.type === 'propose' || input.type === 'read' || input.type === 'transferLeadership') {
+          // Answered (timed out, aborted) while queued: never reaches the core.
+          if (!this.#requests.has(input.requestId)) continue;
+        }
+        processed++;
+        this.#handle(core.process(input));
+      }
+    } catch (error) {
+      // The core throws only when the host broke its contract: a bug; fail-stop.
+      this.#fail(error instanceof IllegalStateError ? error : new IllegalStateError('the core rejected an input', { cause: error }));
+      return;
+    }
+    this.#endOfTurn();
+    if (this.#mailbox.length > 0) this.#schedule();
+  }
+
+  #endOfTurn(): void {
+    const p = this.#parts;
+    for (const [to, messages] of this.#outbox) p.transport.send(to, messages);
+    this.#outbox.clear();
+    this.#persistence?.kick();
+    if (this.#commitIndex > this.#commitReported) {
+      this.#commitReported = this.#commitIndex;
+      p.metricSink.gauge('raft.commit.index', this.#commitIndex, this.#attrs);
+      if (this.#hub.wants('commitAdvanced')) this.#hub.emit('commitAdvanced', { commitIndex: this.#commitIndex as LogIndex });
+    }
+    if (this.#toApply.length > 0 && !this.#applying) void this.#applyEntries();
+    if (this.#ticks % 10 === 0 && this.#role === 'leader') this.#sampleLeaderGauges();
+  }
+
+  /** Starts the effects of one `process` call, in order (step 2 of the loop). */
+  #handle(output: RaftOutput): void {
+    if (output.events.length > 0) this.#publish(output.events);
+    const effects = output.effects;
+    for (let i = 0; i < effects.length; i++) this.#startEffect(effects[i] as RaftEffect);
+  }
+
+  #startEffect(effect: RaftEffect): void {
+    const persistence = this.#persistence as PersistenceQueue;
+    switch (effect.type) {
+      case 'persistMeta':
+        persistence.enqueue({ kind: 'meta', meta: effect.meta });
+        return;
+      case 'truncateLog':
+        persistence.enqueue({ kind: 'truncate', after: effect.after });
+        return;
+      case 'appendLog':
+        persistence.enqueue({ kind: 'append', entries: effect.entries });
+        return;
+      case 'compactLog':
+        persistence.enqueue({ kind: 'compact', upTo: effect.upTo, term: effect.term });
+        return;
+      case 'send': {
+        // Coalesced per peer; sent in one transport.send at the end of the turn.
+        const to = effect.message.to;
+        const queue = this.#outbox.get(to);
+        if (queue === undefined) this.#outbox.set(to, [effect.message]);
+        else queue.push(effect.message);
+        return;
+      }
+      case 'apply':
+        for (const entry of effect.entries) this.#toApply.push(entry);
+        return;
+      case 'proposalResult': {
+        const waiter = this.#requests.get(effect.requestId) as CommandWaiter | undefined;
+        if (waiter === undefined) return;
+        const result = effect.result;
+        if (result.status === 'appended') {
+          // Committed iff the entry applied at `index` has this term (Log Matching, §5.3).
+          waiter.state = 'appended';
+          waiter.index = result.index;
+          waiter.term = result.term;
+          waiter.next = this.#byIndex.get(result.index);
+          this.#byIndex.set(result.index, waiter);
+        } else if (result.status === 'redirected') {
+          this.#settle(waiter, { status: 'redirected', leaderId: result.leaderId, endpoint: this.#parts.directory.endpointOf(result.leaderId) });
+        } else {
+          this.#parts.metricSink.increment('raft.proposals.rejected', 1, { node: this.id, reason: result.reason });
+          this.#settle(waiter, commandRejected(mapCommandRejection(result.reason)));
+        }
+        return;
+      }
+      case 'readResult': {
+        const waiter = this.#requests.get(effect.requestId) as ReadWaiter | undefined;
+        if (waiter === undefined) return;
+        const result = effect.result;
+        if (result.status === 'ready') {
+          if (this.#applied >= result.readIndex) {
+            this.#settle(waiter, { status: 'ready', readIndex: result.readIndex });
+          } else {
+            waiter.state = 'reading';
+            waiter.index = result.readIndex;
+            insertByIndex(this.#readsWaitingApply, waiter);
+          }
+        } else {
+          this.#settle(waiter, this.#failure_(result));
+        }
+        return;
+      }
+      case 'transferLeadershipResult': {
+        const waiter = this.#requests.get(effect.requestId) as TransferWaiter | undefined;
+        if (waiter === undefined) return;
+        const result = effect.result;
+        if (result.status === 'completed') this.#settle(waiter, { status: 'completed', leaderId: result.leaderId });
+        else if (result.status === 'timedOut') this.#settle(waiter, { status: 'timedOut' });
+        else this.#settle(waiter, this.#failure_(result));
+        return;
+      }
+      case 'configurationChangeResult':
+        // Membership changes are not offered by this host yet; nothing waits for them.
+        return;
+    }
+  }
+
+  #failure_(result: { status: 'redirected'; leaderId: NodeId } | { status: 'rejected'; reason: RejectionReason }): RequestFailure {
+    if (result.status === 'redirected') {
+      return { status: 'redirected', leaderId: result.leaderId, endpoint: this.#parts.directory.endpointOf(result.leaderId) };
+    }
+    return requestRejected(mapRequestRejection(result.reason));
+  }
+
+  /** Publishes events to the sink and listeners, and keeps the cheap observability state. */
+  #publish(events: readonly RaftEvent[]): void {
+    const p = this.#parts;
+    const core = this.#core as RaftNodeState;
+    let roleOrLeaderMayHaveChanged = false;
+    for (const event of events) {
+      switch (event.type) {
+        case 'commitAdvanced':
+          this.#commitIndex = event.to;
+          break;
+        case 'roleChanged':
+        case 'leaderElected':
+        case 'leaderLost':
+        case 'termChanged':
+          roleOrLeaderMayHaveChanged = true;
+          break;
+        case 'electionStarted':
+          p.metricSink.increment('raft.elections.started', 1, { node: this.id, pre_vote: event.preVote });
+          break;
+        case 'messageDropped':
+          p.metricSink.increment('raft.messages.dropped', 1, { node: this.id, reason: event.reason });
+          break;
+        default:
+          break;
+      }
+    }
+    if (roleOrLeaderMayHaveChanged) this.#observeRoleAndLeader(core.status());
+    const wantsEvents = this.#hub.wants('event');
+    // Skip building records nobody reads.
+    if (p.eventSink === noopEventSink && !wantsEvents) return;
+    for (const event of events) {
+      const record = { nodeId: this.id, term: this.#term as Term, role: this.#role, event };
+      p.eventSink.publish(record);
+      if (wantsEvents) this.#hub.emit('event', record);
+    }
+  }
+
+  #observeRoleAndLeader(s: RaftStatus): void {
+    const p = this.#parts;
+    if (s.term !== this.#term) {
+      this.#term = s.term;
+      p.metricSink.gauge('raft.term', s.term, this.#attrs);
+    }
+    if (s.role !== this.#role) {
+      const from = this.#role;
+      this.#role = s.role;
+      this.#hub.emit('roleChanged', { from, to: s.role, term: s.term });
+    }
+    if (s.leaderId !== this.#leaderId) {
+      this.#leaderId = s.leaderId;
+      if (s.leaderId !== undefined) p.metricSink.increment('raft.leader.changes', 1, this.#attrs);
+      this.#hub.emit('leaderChanged', {
+        leaderId: s.leaderId,
+        endpoint: s.leaderId === undefined ? undefined : p.directory.endpointOf(s.leaderId),
+        term: s.term,
+      });
+    }
+  }
+
+  #sampleLeaderGauges(): void {
+    const core = this.#core;
+    if (core === undefined) return;
+    const s = core.status();
+    const m = this.#parts.metricSink;
+    m.gauge('raft.uncommitted.bytes', s.uncommittedBytes, this.#attrs);
+    m.gauge('raft.mailbox.depth', this.#mailbox.length, this.#attrs);
+    for (const pr of s.progress) {
+      const attrs = { node: this.id, follower: pr.nodeId };
+      m.gauge('raft.replication.lag', Math.max(0, s.lastIndex - pr.matchIndex), attrs);
+      m.gauge('raft.replication.inflight', pr.inflightMessages, attrs);
+    }
+  }
+
+  // ---- persistence completions ------------------------------------------------------------
+
+  #onBatchDone(done: BatchDone): void {
+    const m = this.#parts.metricSink;
+    if (done.entries > 0) {
+      m.record('raft.log.append.duration', done.durationMs, this.#attrs);
+      m.record('raft.log.append.entries', done.entries, this.#attrs);
+    }
+    if (done.ack !== undefined) this.#enqueue(done.ack, false);
+  }
+
+  #onPersistenceFailed(operation: 'meta' | 'log', error: unknown): void {
+    const reason = error instanceof Error ? error.message : String(error);
+    this.#failure ??= error instanceof StorageError ? error : new StorageError('STORAGE_IO_FAILED', `${operation} write failed: ${reason}`, { cause: error });
+    // Fatal for the node (reliability.md lesson 7): the core stops promising anything.
+    this.#enqueue({ type: 'persistenceFailed', operation, reason }, false);
+    // Commands in the log may still commit on the other nodes: unknown. Queued ones: refused.
+    for (const waiter of [...this.#requests.values()]) this.#cancel(waiter, 'failed');
+  }
+
+  #onSendFailed(to: NodeId, reason: string): void {
+    if (this.#halted) return;
+    this.#parts.metricSink.increment('raft.send.failures', 1, { node: this.id, peer: to });
+    this.#publishHostEvent({ type: 'sendFailed', to, reason });
+  }
+
+  #publishHostEvent(event: RaftEvent): void {
+    const record = { nodeId: this.id, term: this.#term as Term, role: this.#role, event };
+    this.#parts.eventSink.publish(record);
+    this.#hub.emit('event', record);
+  }
+
+  /** Fail-stop after a state-machine exception or a broken contract: answer everyone, stop serving. */
+  #fail(error: RaftError): void {
+    this.#failure ??= error;
+    this.#halt('failed');
+    void this.stop({ timeoutMs: 0 });
+  }
+
+  // ---- applying -----------------------------------------------------------------------------
+
+  /** Step 4: apply committed entries in order, answer clients, report `applied`. */
+  async #applyEntries(): Promise<void> {
+    this.#applying = true;
+    const sm = this.#parts.stateMachine;
+    const m = this.#parts.metricSink;
+    try {
+      while (this.#toApply.length > 0 && !this.#halted) {
+        const entry = this.#toApply.shift() as LogEntry;
+        let result: unknown;
+        if (entry.kind === 'command') {
+          const command: CommittedCommand = {
+            index: entry.index,
+            term: entry.term,
+            payload: entry.payload,
+            ...(entry.correlationId === undefined ? {} : { correlationId: entry.correlationId }),
+            ...(entry.client === undefined ? {} : { client: entry.client }),
+          };
+          result = sm.apply(command);
+          if (isPromiseLike(result)) result = await result;
+        }
+        this.#applied = entry.index;
+        if (entry.term > this.#appliedTerm) this.#onAppliedTermAdvanced(entry.term);
+        const waiting = this.#byIndex.get(entry.index);
+        if (waiting !== undefined) this.#answerAppliedAt(entry, result, waiting, m);
+        if (this.#toApply.length === 0) this.#afterApplyBatch();
+      }
+    } catch (error) {
+      this.#applying = false;
+      this.#fail(new IllegalStateError(`the state machine threw while applying an entry: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
+      this.#wakeApplyIdle();
+      return;
+    }
+    this.#applying = false;
+    this.#wakeApplyIdle();
+  }
+
+  #answerAppliedAt(entry: LogEntry, result: unknown, head: CommandWaiter, m: MetricSink): void {
+    this.#byIndex.delete(entry.index);
+    let waiter: CommandWaiter | undefined = head;
+    const now = performance.now();
+    while (waiter !== undefined) {
+      const next: CommandWaiter | undefined = waiter.next;
+      // The index is already out of #byIndex, so #settle has nothing to unlink.
+      waiter.next = undefined;
+      if (waiter.term === entry.term) {
+        m.record('raft.commit.latency', now - waiter.startedAt, this.#attrs);
+        this.#settle(waiter, { status: 'committed', index: entry.index, term: entry.term, result });
+      } else {
+        // A different entry is committed at this index: ours never will be (§5.3, Log Matching).
+        this.#settle(waiter, commandRejected('leadershipLost'));
+      }
+      waiter = next;
+    }
+  }
+
+  /**
+   * A committed entry of term T' is applied. Every command still waiting with a term t < T'
+   * (at a higher index — lower ones are answered already) is definitely not committed: a
+   * term-t leader's log holds only terms <= t, so a log holding that command differs from the
+   * committed log at this entry's index, and committed entries are unique per index (Log
+   * Matching and Leader Completeness, §5.3–5.4). Answering now, rather than when its own index
+   * is applied, matters when the new leader never writes that far.
+   */
+  #onAppliedTermAdvanced(term: Term): void {
+    this.#appliedTerm = term;
+    if (this.#byIndex.size === 0) return;
+    const superseded: CommandWaiter[] = [];
+    for (const head of this.#byIndex.values()) {
+      for (let w: CommandWaiter | undefined = head; w !== undefined; w = w.next) if (w.term < term) superseded.push(w);
+    }
+    for (const waiter of superseded) this.#settle(waiter, commandRejected('leadershipLost'));
+  }
+
+  #afterApplyBatch(): void {
+    const applied = this.#applied as LogIndex;
+    this.#enqueue({ type: 'applied', upTo: applied }, false);
+    this.#parts.metricSink.gauge('raft.applied.index', applied, this.#attrs);
+    if (this.#readsWaitingApply.length > 0) {
+      let served = 0;
+      for (const read of this.#readsWaitingApply) {
+        if (read.index > applied) break;
+        served++;
+        this.#settle(read, { status: 'ready', readIndex: read.index as LogIndex });
+      }
+      if (served > 0) this.#readsWaitingApply = this.#readsWaitingApply.slice(served);
+    }
+    if (this.#hub.wants('applied')) this.#hub.emit('applied', { appliedIndex: applied });
+  }
+
+  #applyDone(): Promise<void> {
+    if (!this.#applying) return Promise.resolve();
+    return new Promise((resolve) => this.#applyIdle.push(resolve));
+  }
+
+  #wakeApplyIdle(): void {
+    const waiters = this.#applyIdle;
+    this.#applyIdle = [];
+    for (const wake of waiters) wake();
+  }
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
+function insertByIndex(list: ReadWaiter[], waiter: ReadWaiter): void {
+  let i = list.length;
+  while (i > 0 && (list[i - 1] as ReadWaiter).index > waiter.index) i--;
+  list.splice(i, 0, waiter);
+}
+
+const RETRYABLE: ReadonlySet<string> = new Set(['overloaded', 'noLeader', 'transferInProgress', 'leaderNotReady']);
+
+function commandRejected(reason: CommandRejectionReason, error?: RaftError): CommandResult<never> {
+  return error === undefined
+    ? { status: 'rejected', reason, retryable: RETRYABLE.has(reason) }
+    : { status: 'rejected', reason, retryable: RETRYABLE.has(reason), error };
+}
+
+function requestRejected(reason: RequestRejectionReason, error?: RaftError): RequestFailure {
+  return error === undefined
+    ? { status: 'rejected', reason, retryable: RETRYABLE.has(reason) }
+    : { status: 'rejected', reason, retryable: RETRYABLE.has(reason), error };
+}
+
+function mapCommandRejection(reason: RejectionReason): CommandRejectionReason {
+  switch (reason) {
+    case 'noLeader':
+      return 'noLeader';
+    case 'transferInProgress':
+      return 'transferInProgress';
+    case 'uncommittedLimit':
+      return 'overloaded';
+    case 'failed':
+      return 'failed';
+    case 'configurationChangeInProgress':
+    case 'invalidChange':
+    case 'leaderNotReady':
+      // The core refuses proposals only for the reasons above; anything else is still a
+      // refusal before the log, so definite — reported as overloaded (retryable).
+      return 'overloaded';
+  }
+}
+
+function mapRequestRejection(reason: RejectionReason): RequestRejectionReason {
+  switch (reason) {
+    case 'noLeader':
+    case 'transferInProgress':
+    case 'leaderNotReady':
+    case 'failed':
+      return reason;
+    case 'uncommittedLimit':
+    case 'configurationChangeInProgress':
+      return 'overloaded';
+    case 'invalidChange':
+      return 'invalidTarget';
+  }
+}
