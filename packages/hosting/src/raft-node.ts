@@ -793,18 +793,30 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
   /** Publishes events to the sink and listeners, and keeps the cheap observability state. */
   #publish(events: readonly RaftEvent[]): void {
     const p = this.#parts;
-    const core = this.#core as RaftNodeState;
-    let roleOrLeaderMayHaveChanged = false;
+    // Skip building records nobody reads.
+    const wantsEvents = this.#hub.wants('event');
+    const publish = p.eventSink !== noopEventSink || wantsEvents;
+    let leaderMayBeGone = false;
     for (const event of events) {
       switch (event.type) {
         case 'commitAdvanced':
           this.#commitIndex = event.to;
           break;
         case 'roleChanged':
-        case 'leaderElected':
-        case 'leaderLost':
+          this.#role = event.to;
+          leaderMayBeGone = true;
+          this.#hub.emit('roleChanged', { from: event.from, to: event.to, term: event.term });
+          break;
         case 'termChanged':
-          roleOrLeaderMayHaveChanged = true;
+          this.#term = event.to;
+          leaderMayBeGone = true;
+          p.metricSink.gauge('raft.term', event.to, this.#attrs);
+          break;
+        case 'leaderElected':
+          this.#setLeader(event.leaderId, event.term);
+          break;
+        case 'leaderLost':
+          leaderMayBeGone = true;
           break;
         case 'electionStarted':
           p.metricSink.increment('raft.elections.started', 1, { node: this.id, pre_vote: event.preVote });
@@ -815,38 +827,22 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
         default:
           break;
       }
+      if (publish) {
+        const record = { nodeId: this.id, term: this.#term as Term, role: this.#role, event };
+        p.eventSink.publish(record);
+        if (wantsEvents) this.#hub.emit('event', record);
+      }
     }
-    if (roleOrLeaderMayHaveChanged) this.#observeRoleAndLeader(core.status());
-    const wantsEvents = this.#hub.wants('event');
-    // Skip building records nobody reads.
-    if (p.eventSink === noopEventSink && !wantsEvents) return;
-    for (const event of events) {
-      const record = { nodeId: this.id, term: this.#term as Term, role: this.#role, event };
-      p.eventSink.publish(record);
-      if (wantsEvents) this.#hub.emit('event', record);
-    }
+    // A role or term change may forget the leader without an event saying so.
+    if (leaderMayBeGone) this.#setLeader((this.#core as RaftNodeState).status().leaderId, this.#term as Term);
   }
 
-  #observeRoleAndLeader(s: RaftStatus): void {
+  #setLeader(leaderId: NodeId | undefined, term: Term): void {
+    if (leaderId === this.#leaderId) return;
+    this.#leaderId = leaderId;
     const p = this.#parts;
-    if (s.term !== this.#term) {
-      this.#term = s.term;
-      p.metricSink.gauge('raft.term', s.term, this.#attrs);
-    }
-    if (s.role !== this.#role) {
-      const from = this.#role;
-      this.#role = s.role;
-      this.#hub.emit('roleChanged', { from, to: s.role, term: s.term });
-    }
-    if (s.leaderId !== this.#leaderId) {
-      this.#leaderId = s.leaderId;
-      if (s.leaderId !== undefined) p.metricSink.increment('raft.leader.changes', 1, this.#attrs);
-      this.#hub.emit('leaderChanged', {
-        leaderId: s.leaderId,
-        endpoint: s.leaderId === undefined ? undefined : p.directory.endpointOf(s.leaderId),
-        term: s.term,
-      });
-    }
+    if (leaderId !== undefined) p.metricSink.increment('raft.leader.changes', 1, this.#attrs);
+    this.#hub.emit('leaderChanged', { leaderId, endpoint: leaderId === undefined ? undefined : p.directory.endpointOf(leaderId), term });
   }
 
   #sampleLeaderGauges(): void {
