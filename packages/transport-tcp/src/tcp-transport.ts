@@ -131,7 +131,7 @@ class TcpTransportImpl implements TcpTransport {
     const server =
       tls === undefined
         ? createNetServer()
-        : createTlsServer({ secureContext: tls.context, requestCert: true, rejectUnauthorized: true, handshakeTimeout: handshakeTimeoutMs });
+        : createTlsServer({ ...tls.secureOptions, requestCert: true, rejectUnauthorized: true, handshakeTimeout: handshakeTimeoutMs });
     this.#server = server;
     server.on('connection', (raw: Socket) => this.#accept(raw));
     if (tls !== undefined) {

@@ -1,4 +1,4 @@
-import { type SecureContext, createSecureContext } from 'node:tls';
+import { type SecureContext, type SecureContextOptions, createSecureContext } from 'node:tls';
 import { ConfigurationError, NodeId, isRaftError } from '@raft/abstractions';
 import { DEFAULT_MAX_FRAME_BYTES, FRAME_HEADER_BYTES } from '@raft/codecs';
 import type { PeerAddresses, TcpTransportOptions, TransportLogger } from '../options.js';
@@ -27,7 +27,9 @@ export interface ResolvedOptions {
 }
 
 export interface ResolvedTls {
-  /** One context for both directions: this node's key and certificate, the pinned cluster CA. */
+  /** This node's key and certificate and the pinned cluster CA, for the listening server. */
+  readonly secureOptions: SecureContextOptions;
+  /** The same as a context, shared by every outbound connection. */
   readonly context: SecureContext;
   readonly identitiesOf: IdentitiesOf;
 }
@@ -128,19 +130,20 @@ function resolveTls(options: TcpTransportOptions, clusterId: string): ResolvedTl
     throw new ConfigurationError('tls.minVersion', `must be 'TLSv1.2' or 'TLSv1.3', got ${JSON.stringify(minVersion)}`);
   }
   if (tls.identitiesOf !== undefined && typeof tls.identitiesOf !== 'function') throw new ConfigurationError('tls.identitiesOf', 'must be a function');
+  const secureOptions: SecureContextOptions = {
+    key: tls.key,
+    cert: tls.cert,
+    ca: tls.ca,
+    minVersion,
+    ...(tls.passphrase === undefined ? {} : { passphrase: tls.passphrase }),
+    ...(tls.crl === undefined ? {} : { crl: tls.crl }),
+    ...(tls.ciphers === undefined ? {} : { ciphers: tls.ciphers }),
+  };
   let context: SecureContext;
   try {
-    context = createSecureContext({
-      key: tls.key,
-      cert: tls.cert,
-      ca: tls.ca,
-      minVersion,
-      ...(tls.passphrase === undefined ? {} : { passphrase: tls.passphrase }),
-      ...(tls.crl === undefined ? {} : { crl: tls.crl }),
-      ...(tls.ciphers === undefined ? {} : { ciphers: tls.ciphers }),
-    });
+    context = createSecureContext(secureOptions);
   } catch (error) {
     throw new ConfigurationError('tls', `cannot load the key, certificate or CA: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
-  return { context, identitiesOf: tls.identitiesOf ?? defaultIdentitiesOf(clusterId) };
+  return { secureOptions, context, identitiesOf: tls.identitiesOf ?? defaultIdentitiesOf(clusterId) };
 }
