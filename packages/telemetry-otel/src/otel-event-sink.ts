@@ -1,5 +1,5 @@
 import { type Attributes, type Span, SpanStatusCode, type Tracer, type TracerProvider, trace } from '@opentelemetry/api';
-import type { EventSink, NodeId, RaftEventRecord, RaftEventType } from '@raft/abstractions';
+import { ConfigurationError, type EventSink, type NodeId, RAFT_EVENT_TYPES, type RaftEventRecord, type RaftEventType } from '@raft/abstractions';
 import { FailureCounter } from './internal/failures.js';
 import { otelEventAttributes } from './internal/event-values.js';
 import { INSTRUMENTATION_SCOPE } from './otel-metric-sink.js';
@@ -74,7 +74,9 @@ const ERROR_EVENTS: ReadonlySet<string> = new Set(['persistenceFailed', 'snapsho
  *
  * Spans and span events carry `raft.node.id`, `raft.node.term`, `raft.node.role`,
  * `raft.event.type` and the event's fields as `raft.event.<field_in_snake_case>` (see
- * `docs/events.md`). Without an SDK registered nothing is recorded. Never throws.
+ * `docs/events.md`). Without an SDK registered nothing is recorded. Never throws once built.
+ *
+ * @throws ConfigurationError when `exclude` names an unknown event type.
  *
  * @example
  * ```ts
@@ -95,6 +97,10 @@ class OtelEventSinkImpl implements OtelEventSink {
   readonly #nodes = new Map<NodeId, NodeSpans>();
 
   constructor(options: OtelEventSinkOptions) {
+    if (typeof options !== 'object' || options === null) throw new ConfigurationError('options', 'must be an object');
+    for (const type of options.exclude ?? []) {
+      if (!(RAFT_EVENT_TYPES as readonly string[]).includes(type)) throw new ConfigurationError('exclude', `"${String(type)}" is not an event type (see docs/events.md)`);
+    }
     this.#failures = new FailureCounter(options.onError);
     this.#base = options.attributes === undefined ? undefined : { ...options.attributes };
     this.#excluded = new Set(options.exclude ?? DEFAULT_OTEL_EXCLUDED_EVENTS);

@@ -7,7 +7,7 @@ import {
   type ObservableResult,
   metrics,
 } from '@opentelemetry/api';
-import { type MetricAttributes, type MetricKind, type MetricName, type MetricSink, RAFT_METRICS } from '@raft/abstractions';
+import { ConfigurationError, type MetricAttributes, type MetricKind, type MetricName, type MetricSink, RAFT_METRICS } from '@raft/abstractions';
 import { defaultBucketBoundaries } from './buckets.js';
 import { FailureCounter } from './internal/failures.js';
 
@@ -70,6 +70,9 @@ type Instrument =
  * given) every call is a cheap no-op. The sink never throws: failures are counted in
  * `failures` and passed to `onError`.
  *
+ * @throws ConfigurationError for bucket boundaries of an unknown histogram or not strictly
+ *   increasing finite numbers, or attributes that are not strings, numbers or booleans.
+ *
  * @example
  * ```ts
  * import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
@@ -89,6 +92,7 @@ class OtelMetricSinkImpl implements OtelMetricSink {
   readonly #constantEmpty: boolean;
 
   constructor(options: OtelMetricSinkOptions) {
+    validate(options);
     this.#failures = new FailureCounter(options.onError);
     this.#constant = Object.freeze({ ...(options.attributes ?? {}) });
     this.#constantEmpty = isEmpty(this.#constant);
@@ -204,6 +208,25 @@ class OtelMetricSinkImpl implements OtelMetricSink {
       for (const point of points.values()) result.observe(point.value, point.attributes);
     } catch (error) {
       this.#failures.fail(error);
+    }
+  }
+}
+
+function validate(options: OtelMetricSinkOptions): void {
+  if (typeof options !== 'object' || options === null) throw new ConfigurationError('options', 'must be an object');
+  for (const [name, boundaries] of Object.entries(options.bucketBoundaries ?? {})) {
+    const option = `bucketBoundaries.${name}`;
+    if (!Object.hasOwn(RAFT_METRICS, name) || RAFT_METRICS[name as MetricName].kind !== 'histogram') {
+      throw new ConfigurationError(option, 'is not a histogram of the metric catalogue (see docs/metrics.md)');
+    }
+    const list: unknown = boundaries;
+    if (!Array.isArray(list) || !list.every((b, k) => typeof b === 'number' && Number.isFinite(b) && (k === 0 || b > list[k - 1]))) {
+      throw new ConfigurationError(option, 'must be an array of strictly increasing finite numbers');
+    }
+  }
+  for (const [key, value] of Object.entries(options.attributes ?? {})) {
+    if (!['string', 'number', 'boolean'].includes(typeof value)) {
+      throw new ConfigurationError(`attributes.${key}`, `must be a string, number or boolean, got ${typeof value}`);
     }
   }
 }

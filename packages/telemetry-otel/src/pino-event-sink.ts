@@ -1,4 +1,4 @@
-import type { EventSink, RaftEventRecord, RaftEventType } from '@raft/abstractions';
+import { ConfigurationError, type EventSink, RAFT_EVENT_TYPES, type RaftEventRecord, type RaftEventType } from '@raft/abstractions';
 import pino, { type DestinationStream, type Level, type LevelWithSilent, type Logger } from 'pino';
 import { describeEvent } from './internal/describe-event.js';
 import { addJsonEventFields } from './internal/event-values.js';
@@ -74,6 +74,30 @@ export interface PinoEventSink extends EventSink {
   flush(): void;
 }
 
+const LEVELS: ReadonlySet<string> = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+const EVENT_TYPES: ReadonlySet<string> = new Set(RAFT_EVENT_TYPES);
+
+/** Checks the options up front, so a typo is an error at startup rather than silently lost lines. */
+function validate(options: PinoEventSinkOptions): void {
+  if (typeof options !== 'object' || options === null) throw new ConfigurationError('options', 'must be an object');
+  if (options.level !== undefined && !LEVELS.has(options.level)) {
+    throw new ConfigurationError('level', `must be one of ${[...LEVELS].join(', ')}, got ${String(options.level)}`);
+  }
+  for (const [type, level] of Object.entries(options.levels ?? {})) {
+    if (!EVENT_TYPES.has(type)) throw new ConfigurationError(`levels.${type}`, 'is not an event type (see docs/events.md)');
+    if (typeof level !== 'string' || !LEVELS.has(level)) {
+      throw new ConfigurationError(`levels.${type}`, `must be one of ${[...LEVELS].join(', ')}, got ${String(level)}`);
+    }
+  }
+  const destination = options.destination;
+  if (destination !== undefined && typeof destination !== 'string' && typeof destination !== 'number' && typeof destination?.write !== 'function') {
+    throw new ConfigurationError('destination', 'must be a file path, a file descriptor or a stream with write()');
+  }
+  if (options.logger !== undefined && typeof options.logger?.isLevelEnabled !== 'function') {
+    throw new ConfigurationError('logger', 'must be a pino logger');
+  }
+}
+
 /** Keys of the line itself; an event field of the same name is written as `event<Name>`. */
 const RESERVED: ReadonlySet<string> = new Set(['node', 'term', 'role', 'event', 'level', 'time', 'msg', 'pid', 'hostname', 'name', 'err']);
 
@@ -89,7 +113,9 @@ const RESERVED: ReadonlySet<string> = new Set(['node', 'term', 'role', 'event', 
  * named like a key of the line is prefixed (`term` → `eventTerm`); a `Uint8Array` field `x`
  * is written as `xBytes: <length>`, never its content. Each type has a level
  * ({@link DEFAULT_EVENT_LEVELS}, overridable with `levels`); lines below the logger's level
- * cost one check. Never throws, even when the stream fails: failures are counted.
+ * cost one check. Never throws once built, even when the stream fails: failures are counted.
+ *
+ * @throws ConfigurationError for an unknown level or event type in the options.
  *
  * @example
  * ```ts
@@ -106,6 +132,7 @@ class PinoEventSinkImpl implements PinoEventSink {
   readonly #levels: Readonly<Record<string, LevelWithSilent>>;
 
   constructor(options: PinoEventSinkOptions) {
+    validate(options);
     const failures = new FailureCounter(options.onError);
     this.#failures = failures;
     this.#levels = { ...DEFAULT_EVENT_LEVELS, ...options.levels };

@@ -219,6 +219,30 @@ describe('otelMetricSink: nothing is exported unless an SDK is configured', () =
   });
 });
 
+describe('otelMetricSink options', () => {
+  it('refuses bad options up front with a ConfigurationError naming the option', () => {
+    const failure = (f: () => unknown): unknown => {
+      try {
+        f();
+      } catch (error) {
+        return [(error as { code?: unknown }).code, (error as { option?: unknown }).option];
+      }
+      return 'no error';
+    };
+    expect(failure(() => otelMetricSink({ bucketBoundaries: { 'raft.term': [1, 2] } }))).toEqual(['INVALID_CONFIGURATION', 'bucketBoundaries.raft.term']);
+    expect(failure(() => otelMetricSink({ bucketBoundaries: { 'raft.commit.latency': [2, 1] } }))).toEqual([
+      'INVALID_CONFIGURATION',
+      'bucketBoundaries.raft.commit.latency',
+    ]);
+    expect(failure(() => otelMetricSink({ bucketBoundaries: { 'raft.commit.latency': [1, Number.NaN] } }))).toEqual([
+      'INVALID_CONFIGURATION',
+      'bucketBoundaries.raft.commit.latency',
+    ]);
+    expect(failure(() => otelMetricSink({ attributes: { node: {} as never } }))).toEqual(['INVALID_CONFIGURATION', 'attributes.node']);
+    expect(failure(() => otelMetricSink({ bucketBoundaries: { 'raft.commit.latency': [0.5, 1] } }))).toBe('no error');
+  });
+});
+
 describe('otelMetricSink never throws into the node', () => {
   it('drops and counts measurements that break the catalogue', async () => {
     const { meterProvider, reader } = setup();
