@@ -30,8 +30,19 @@ export interface NodeOptions {
   readonly maxMessageBytes?: number;
   /** Entry bytes a leader may hold uncommitted before refusing proposals; 0 = no limit. @default 67108864 */
   readonly maxUncommittedBytes?: number;
+  /** Bytes of snapshot data per InstallSnapshot chunk (one chunk in flight per follower). @default 1048576 */
+  readonly snapshotChunkBytes?: number;
+  /** Log entries kept below a newly saved snapshot, for slightly lagging followers (§7). @default 1024 */
+  readonly trailingLogEntries?: number;
   /** Seed of the core's PRNG (election timeouts). @default a hash of the node id */
   readonly seed?: number;
+  /**
+   * Take a snapshot of the state machine once this many entries were applied since the last
+   * one (the core then compacts the log, keeping `trailingLogEntries`, and sends the snapshot
+   * to followers that are too far behind). 0 never snapshots: the log then grows without bound.
+   * @default 10000
+   */
+  readonly snapshotThreshold?: number;
   /**
    * Inputs (received messages and client requests) that may wait in the node's mailbox.
    * A full mailbox refuses client requests with `MAILBOX_FULL` (result `rejected`,
@@ -62,6 +73,7 @@ export interface NodeOptions {
 /** The runtime options with every default filled in. */
 export interface ResolvedHostingOptions {
   readonly tickMs: number;
+  readonly snapshotThreshold: number;
   readonly mailboxCapacity: number;
   readonly maxCommandBytes: number;
   readonly requestTimeoutMs: number;
@@ -72,6 +84,7 @@ export interface ResolvedHostingOptions {
 /** The documented defaults of the runtime options (the core's are {@link DEFAULT_RAFT_OPTIONS}). */
 export const DEFAULT_HOSTING_OPTIONS: ResolvedHostingOptions = Object.freeze({
   tickMs: 10,
+  snapshotThreshold: 10_000,
   mailboxCapacity: 16384,
   maxCommandBytes: 1024 * 1024,
   requestTimeoutMs: 10_000,
@@ -88,6 +101,8 @@ const CORE_KEYS = [
   'maxInflightBytes',
   'maxMessageBytes',
   'maxUncommittedBytes',
+  'snapshotChunkBytes',
+  'trailingLogEntries',
   'seed',
 ] as const;
 const HOSTING_KEYS = Object.keys(DEFAULT_HOSTING_OPTIONS) as (keyof ResolvedHostingOptions)[];
@@ -97,6 +112,11 @@ function positive(option: string, value: number, integer: boolean, max = Number.
   if (!ok || value <= 0 || value > max) {
     throw new ConfigurationError(option, `must be a positive ${integer ? 'integer' : 'number'}${max < Number.MAX_SAFE_INTEGER ? ` of at most ${max}` : ''}, got ${String(value)}`);
   }
+  return value;
+}
+
+function nonNegativeInteger(option: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 0) throw new ConfigurationError(option, `must be a non-negative integer, got ${String(value)}`);
   return value;
 }
 
@@ -124,6 +144,7 @@ export function resolveNodeOptions(id: NodeId, options: NodeOptions): { hosting:
   // setInterval clamps to 1 ms and to 2^31-1 ms; outside that the tick would silently change.
   const hosting: ResolvedHostingOptions = {
     tickMs: positive('tickMs', options.tickMs ?? d.tickMs, false, 2 ** 31 - 1),
+    snapshotThreshold: nonNegativeInteger('snapshotThreshold', options.snapshotThreshold ?? d.snapshotThreshold),
     mailboxCapacity: positive('mailboxCapacity', options.mailboxCapacity ?? d.mailboxCapacity, true),
     maxCommandBytes: positive('maxCommandBytes', options.maxCommandBytes ?? d.maxCommandBytes, true),
     requestTimeoutMs: positive('requestTimeoutMs', options.requestTimeoutMs ?? d.requestTimeoutMs, false, 2 ** 31 - 1),

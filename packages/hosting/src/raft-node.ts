@@ -22,6 +22,10 @@ import {
   type RaftStatus,
   type RaftStorage,
   type RejectionReason,
+  type InstallSnapshot,
+  type SendSnapshotEffect,
+  type SnapshotReader,
+  type SnapshotWriter,
   type Role,
   type StateMachine,
   StorageError,
@@ -130,6 +134,21 @@ interface Slot {
 
 const NO_WAITER = undefined;
 
+/** A snapshot received from the leader, committed, waiting to replace the state machine. */
+interface InstallJob {
+  readonly kind: 'install';
+  readonly index: LogIndex;
+  readonly term: Term;
+  readonly configuration: ClusterConfiguration;
+}
+
+/** What the apply step works through, in order. */
+type ApplyItem = LogEntry | InstallJob;
+
+function assertNever(value: never): never {
+  throw new IllegalStateError(`unexpected effect ${JSON.stringify(value)}`);
+}
+
 /**
  * One Raft replica: the core (`@raft/core`) driven by one event loop, with real storage,
  * transport, timers and state machine (etcd's `node.go`). Build it with `RaftNodeBuilder`.
@@ -176,14 +195,23 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
 
   /** Sends of the current turn, by recipient. */
   readonly #outbox = new Map<NodeId, RaftMessage[]>();
-  /** Committed entries handed out by the core and not yet applied, in log order. */
-  readonly #toApply = new Deque<LogEntry>();
+  /** Committed entries handed out by the core and not yet applied, and snapshot installs, in order. */
+  readonly #toApply = new Deque<ApplyItem>();
   #applying = false;
   #applyIdle: (() => void)[] = [];
   /** Highest index whose entry the state machine has applied (the host's applied index). */
   #applied = 0;
   /** Term of the newest applied entry (0 before any). */
   #appliedTerm = 0;
+  /** The configuration in force at the applied index (what a snapshot taken now records). */
+  #appliedConfiguration: ClusterConfiguration = { voters: [], learners: [] };
+  /** Index of the newest snapshot saved or installed (0 = none). */
+  #snapshotIndex = 0;
+  /** Chunks of a snapshot received from the leader are written one after another. */
+  #receiving: Promise<void> = Promise.resolve();
+  #incoming: SnapshotWriter | undefined;
+  /** Reader of the newest snapshot, for sending chunks to followers; reopened after a new one. */
+  #sendReader: Promise<SnapshotReader | undefined> | undefined;
 
   // Observability state, kept from events so status() is not called on every input.
   #role: Role = 'follower';
@@ -237,7 +265,11 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
       const core = new RaftNodeState(p.core, boot);
       this.#core = core;
       const status = core.status();
+      await this.#alignLogStore(storage, status.lastIndex, boot);
       this.#applied = status.appliedIndex;
+      this.#appliedTerm = boot.snapshot?.lastIncludedTerm ?? 0;
+      this.#snapshotIndex = boot.snapshot?.lastIncludedIndex ?? 0;
+      this.#appliedConfiguration = boot.snapshot?.configuration ?? (boot.configuration as ClusterConfiguration);
       this.#commitIndex = status.commitIndex;
       this.#commitReported = status.commitIndex;
       this.#term = status.term;
@@ -284,8 +316,18 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
     }
     const snapshotIndex = snapshot?.lastIncludedIndex ?? 0;
     const log = storage.log;
-    const from = Math.max(log.firstIndex(), snapshotIndex + 1);
-    const entries = from <= log.lastIndex() ? await log.read(from as LogIndex, log.lastIndex()) : [];
+    if (log.firstIndex() > snapshotIndex + 1) {
+      throw new StorageError(
+        'STORAGE_CORRUPTED',
+        `log starts at ${log.firstIndex()} but the newest snapshot ends at ${snapshotIndex}: entries are missing`,
+      );
+    }
+    // Entries at or below the snapshot are covered by it; a log that does not hold the
+    // snapshot's last entry with its term (left by a crash between a snapshot install and its
+    // log reset) does not chain onto it and is dropped (#alignLogStore makes the store agree).
+    const chains = snapshot === undefined || log.termAt(snapshot.lastIncludedIndex) === snapshot.lastIncludedTerm;
+    const from = snapshotIndex + 1;
+    const entries = chains && from <= log.lastIndex() ? await log.read(from as LogIndex, log.lastIndex()) : [];
     // Invariant: the log the core starts from is contiguous from the snapshot (no gap, §7).
     let expected = snapshotIndex + 1;
     if (entries.length > 0 && (entries[0] as LogEntry).index !== expected) {
@@ -305,6 +347,21 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
       configuration,
       ...(snapshot === undefined ? {} : { snapshot }),
     };
+  }
+
+  /**
+   * The core drops log entries that do not chain onto the snapshot (left by a crash between a
+   * snapshot install and its log reset); make the store agree before the first append.
+   */
+  async #alignLogStore(storage: RaftStorage, coreLastIndex: LogIndex, boot: RaftBootState): Promise<void> {
+    const log = storage.log;
+    const snapshot = boot.snapshot;
+    if (snapshot !== undefined && log.termAt(snapshot.lastIncludedIndex) !== snapshot.lastIncludedTerm) {
+      if (log.lastIndex() >= log.firstIndex()) await log.truncateAfter((log.firstIndex() - 1) as LogIndex);
+      await log.compactUpTo(snapshot.lastIncludedIndex, snapshot.lastIncludedTerm);
+      return;
+    }
+    if (log.lastIndex() > coreLastIndex) await log.truncateAfter(coreLastIndex);
   }
 
   /**
@@ -338,6 +395,9 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
     this.#halt('stopped');
     await this.#persistence?.idle();
     await this.#applyDone();
+    await this.#receiving;
+    await this.#incoming?.abort().catch(() => undefined);
+    await this.#closeSendReader();
     await this.#parts.transport.stop().catch(() => undefined);
     await this.#storage?.close().catch(() => undefined);
     this.#lifecycle = 'stopped';
@@ -732,6 +792,14 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
       case 'apply':
         for (const entry of effect.entries) this.#toApply.push(entry);
         return;
+      case 'sendSnapshot':
+        void this.#sendSnapshotChunk(effect);
+        return;
+      case 'installSnapshotChunk': {
+        const chunk = effect.chunk;
+        this.#receiving = this.#receiving.then(() => this.#receiveSnapshotChunk(chunk));
+        return;
+      }
       case 'proposalResult': {
         const waiter = this.#requests.get(effect.requestId) as CommandWaiter | undefined;
         if (waiter === undefined) return;
@@ -780,6 +848,8 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
       case 'configurationChangeResult':
         // Membership changes are not offered by this host yet; nothing waits for them.
         return;
+      default:
+        assertNever(effect);
     }
   }
 
@@ -905,9 +975,15 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
     this.#applying = true;
     const sm = this.#parts.stateMachine;
     const m = this.#parts.metricSink;
+    const threshold = this.#parts.hosting.snapshotThreshold;
     try {
       while (this.#toApply.length > 0 && !this.#halted) {
-        const entry = this.#toApply.shift() as LogEntry;
+        const item = this.#toApply.shift() as ApplyItem;
+        if (item.kind === 'install') {
+          await this.#installSnapshot(item);
+          continue;
+        }
+        const entry = item;
         let result: unknown;
         if (entry.kind === 'command') {
           const command: CommittedCommand = {
@@ -919,12 +995,20 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
           };
           result = sm.apply(command);
           if (isPromiseLike(result)) result = await result;
+        } else if (entry.kind === 'configuration') {
+          this.#appliedConfiguration = entry.configuration;
         }
         this.#applied = entry.index;
         if (entry.term > this.#appliedTerm) this.#onAppliedTermAdvanced(entry.term);
         const waiting = this.#byIndex.get(entry.index);
         if (waiting !== undefined) this.#answerAppliedAt(entry, result, waiting, m);
-        if (this.#toApply.length === 0) this.#afterApplyBatch();
+        if (threshold > 0 && entry.index - this.#snapshotIndex >= threshold) {
+          // The state machine must not move while it streams its snapshot: applying waits.
+          this.#afterApplyBatch();
+          await this.#takeSnapshot(entry.index, entry.term);
+        } else if (this.#toApply.length === 0) {
+          this.#afterApplyBatch();
+        }
       }
     } catch (error) {
       this.#applying = false;
@@ -934,6 +1018,120 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
     }
     this.#applying = false;
     this.#wakeApplyIdle();
+  }
+
+  // ---- snapshots (§7) -------------------------------------------------------------------------
+
+  /**
+   * Saves a snapshot of the state machine as of `index` (applied and reported with `applied`
+   * just before, so the core accepts it) and reports `snapshotSaved`. A failed save is not
+   * fatal: nothing was promised, the previous snapshot stays the newest.
+   */
+  async #takeSnapshot(index: LogIndex, term: Term): Promise<void> {
+    const storage = this.#storage as RaftStorage;
+    const started = performance.now();
+    this.#snapshotIndex = index; // also: do not retry before another threshold of entries
+    let writer: SnapshotWriter | undefined;
+    try {
+      writer = await storage.snapshots.begin({ lastIncludedIndex: index, lastIncludedTerm: term, configuration: this.#appliedConfiguration });
+      for await (const chunk of this.#parts.stateMachine.exportSnapshot()) await writer.write(chunk);
+      const meta = await writer.commit();
+      writer = undefined;
+      await this.#closeSendReader();
+      const attrs = { node: this.id, origin: 'local' };
+      this.#parts.metricSink.record('raft.snapshot.size', meta.size, attrs);
+      this.#parts.metricSink.record('raft.snapshot.duration', performance.now() - started, attrs);
+      this.#enqueue({ type: 'snapshotSaved', lastIncludedIndex: index, lastIncludedTerm: term }, false);
+    } catch (error) {
+      await writer?.abort().catch(() => undefined);
+      this.#publishHostEvent({ type: 'snapshotFailed', index, reason: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
+  /** Leader: reads one chunk of the newest snapshot and sends it (docs/effects.md, sendSnapshot). */
+  async #sendSnapshotChunk(effect: SendSnapshotEffect): Promise<void> {
+    try {
+      this.#sendReader ??= (this.#storage as RaftStorage).snapshots.latest();
+      const reader = await this.#sendReader;
+      const message = effect.message;
+      // A newer snapshot replaced it: send nothing, the core restarts with the newer one.
+      if (reader === undefined || reader.meta.lastIncludedIndex !== message.lastIncludedIndex) return;
+      const data = await reader.read(message.offset, effect.maxBytes);
+      if (this.#halted) return;
+      const size = reader.meta.size;
+      const done = message.offset + data.byteLength >= size;
+      const chunk: InstallSnapshot = { ...message, data, size, done };
+      this.#parts.transport.send(message.to, [chunk]);
+      if (done) this.#publishHostEvent({ type: 'snapshotSent', to: message.to, index: message.lastIncludedIndex, size });
+    } catch (error) {
+      // Lost like a dropped message: the core resends the chunk after an election timeout.
+      this.#publishHostEvent({ type: 'snapshotFailed', index: effect.message.lastIncludedIndex, reason: error instanceof Error ? error.message : String(error) });
+      await this.#closeSendReader();
+    }
+  }
+
+  async #closeSendReader(): Promise<void> {
+    const reader = this.#sendReader;
+    this.#sendReader = undefined;
+    if (reader !== undefined) await (await reader.catch(() => undefined))?.close().catch(() => undefined);
+  }
+
+  /**
+   * Follower: writes a received chunk into the snapshot being received; after the last one
+   * commits it durably and queues its install behind the entries already being applied.
+   */
+  async #receiveSnapshotChunk(chunk: InstallSnapshot): Promise<void> {
+    if (this.#halted) return;
+    try {
+      if (chunk.offset === 0) {
+        await this.#incoming?.abort().catch(() => undefined);
+        this.#incoming = await (this.#storage as RaftStorage).snapshots.begin({
+          lastIncludedIndex: chunk.lastIncludedIndex,
+          lastIncludedTerm: chunk.lastIncludedTerm,
+          configuration: chunk.configuration,
+        });
+      }
+      const writer = this.#incoming;
+      if (writer === undefined) throw new IllegalStateError(`snapshot chunk at offset ${chunk.offset} without a snapshot being received`);
+      await writer.write(chunk.data);
+      if (!chunk.done) return;
+      this.#incoming = undefined;
+      await writer.commit();
+      await this.#closeSendReader();
+      this.#toApply.push({ kind: 'install', index: chunk.lastIncludedIndex, term: chunk.lastIncludedTerm, configuration: chunk.configuration });
+      if (!this.#applying) void this.#applyEntries();
+    } catch (error) {
+      this.#incoming = undefined;
+      const reason = error instanceof Error ? error.message : String(error);
+      this.#failure ??= new StorageError('STORAGE_IO_FAILED', `snapshot write failed: ${reason}`, { cause: error });
+      this.#enqueue({ type: 'persistenceFailed', operation: 'snapshot', reason }, false);
+    }
+  }
+
+  /** Replaces the state machine with the received snapshot and reports `snapshotInstalled`. */
+  async #installSnapshot(job: InstallJob): Promise<void> {
+    const started = performance.now();
+    const reader = await (this.#storage as RaftStorage).snapshots.latest();
+    if (reader === undefined || reader.meta.lastIncludedIndex !== job.index || reader.meta.lastIncludedTerm !== job.term) {
+      await reader?.close();
+      throw new IllegalStateError(`the snapshot just committed at ${job.index} is not the newest one`);
+    }
+    try {
+      await this.#parts.stateMachine.importSnapshot(reader.chunks());
+    } finally {
+      await reader.close();
+    }
+    const attrs = { node: this.id, origin: 'leader' };
+    this.#parts.metricSink.record('raft.snapshot.size', reader.meta.size, attrs);
+    this.#parts.metricSink.record('raft.snapshot.duration', performance.now() - started, attrs);
+    this.#snapshotIndex = job.index;
+    this.#appliedConfiguration = job.configuration;
+    this.#applied = job.index;
+    if (job.term > this.#appliedTerm) this.#onAppliedTermAdvanced(job.term);
+    this.#enqueue({ type: 'snapshotInstalled', lastIncludedIndex: job.index, lastIncludedTerm: job.term }, false);
+    this.#serveReads(job.index);
+    this.#parts.metricSink.gauge('raft.applied.index', job.index, this.#attrs);
+    if (this.#hub.wants('applied')) this.#hub.emit('applied', { appliedIndex: job.index });
   }
 
   #answerAppliedAt(entry: LogEntry, result: unknown, head: CommandWaiter, m: MetricSink): void {
@@ -977,16 +1175,19 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
     const applied = this.#applied as LogIndex;
     this.#enqueue({ type: 'applied', upTo: applied }, false);
     this.#parts.metricSink.gauge('raft.applied.index', applied, this.#attrs);
-    if (this.#readsWaitingApply.length > 0) {
-      let served = 0;
-      for (const read of this.#readsWaitingApply) {
-        if (read.index > applied) break;
-        served++;
-        this.#settle(read, { status: 'ready', readIndex: read.index as LogIndex });
-      }
-      if (served > 0) this.#readsWaitingApply = this.#readsWaitingApply.slice(served);
-    }
+    this.#serveReads(applied);
     if (this.#hub.wants('applied')) this.#hub.emit('applied', { appliedIndex: applied });
+  }
+
+  #serveReads(applied: number): void {
+    if (this.#readsWaitingApply.length === 0) return;
+    let served = 0;
+    for (const read of this.#readsWaitingApply) {
+      if (read.index > applied) break;
+      served++;
+      this.#settle(read, { status: 'ready', readIndex: read.index as LogIndex });
+    }
+    if (served > 0) this.#readsWaitingApply = this.#readsWaitingApply.slice(served);
   }
 
   #applyDone(): Promise<void> {

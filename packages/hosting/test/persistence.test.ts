@@ -188,11 +188,12 @@ describe('durable state', () => {
     expect(storage.isOpen).toBe(false);
   });
 
-  it('with walStorage, a whole cluster restarted from disk resumes: same log, same term or later, state rebuilt', async () => {
+  it('with walStorage (and file snapshots), a whole cluster restarted from disk resumes: same log, later term, state rebuilt', async () => {
     const root = await mkdtemp(join(tmpdir(), 'raft-hosting-'));
     cleanup.push(() => rm(root, { recursive: true, force: true }));
     const dirs = (id: NodeId) => walStorage({ dir: join(root, id) });
-    const first = new Cluster(3, FAST, dirs);
+    const options = { ...FAST, snapshotThreshold: 8, trailingLogEntries: 2 };
+    const first = new Cluster(3, options, dirs);
     cleanup.push(() => first.stop());
     await first.start();
     const leader = await first.waitForLeader();
@@ -202,11 +203,13 @@ describe('durable state', () => {
     const commitIndex = leader.node.status().commitIndex;
     await first.stop();
 
-    const second = new Cluster(3, FAST, dirs);
+    const second = new Cluster(3, options, dirs);
     cleanup.push(() => second.stop());
     await second.start();
-    // Recovered from disk before the first tick: a majority holds every committed entry.
+    // Recovered from disk before the first tick: a majority holds every committed entry, and
+    // the snapshots taken before the restart were loaded.
     expect(second.running().filter((m) => m.node.status().lastIndex >= commitIndex).length).toBeGreaterThanOrEqual(2);
+    expect(second.running().some((m) => m.node.status().snapshotIndex > 0)).toBe(true);
     const again = await second.waitForLeader();
     expect(again.node.status().term).toBeGreaterThan(term);
     expect((await again.node.submit(set('after', 'restart'))).status).toBe('committed');

@@ -91,10 +91,19 @@ export class PersistenceQueue {
             if (step.entries.length > 0) await this.#storage.log.append(step.entries);
             entries += step.entries.length;
             break;
-          case 'compact':
+          case 'compact': {
             operation = 'log';
-            await this.#storage.log.compactUpTo(step.upTo, step.term);
+            const log = this.#storage.log;
+            // Already compacted at or past this point: nothing to do.
+            if (step.upTo <= log.firstIndex() - 1) break;
+            if (log.termAt(step.upTo) !== step.term && log.lastIndex() >= log.firstIndex()) {
+              // An installed snapshot replaced a divergent or shorter log: the log restarts
+              // empty after the snapshot (docs/effects.md, compactLog).
+              await log.truncateAfter((log.firstIndex() - 1) as LogIndex);
+            }
+            await log.compactUpTo(step.upTo, step.term);
             break;
+          }
         }
       }
     } catch (error) {
