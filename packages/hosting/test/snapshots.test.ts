@@ -1,4 +1,4 @@
-import { type NodeId, type RaftEventRecord } from '@raft/abstractions';
+import type { NodeId, RaftEventRecord } from '@raft/abstractions';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Cluster, FAST, set, waitFor } from './cluster.js';
 
