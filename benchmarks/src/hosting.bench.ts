@@ -140,7 +140,7 @@ const c1 = byConcurrency.get(1) as { rate: number; p50: number };
 const c256 = byConcurrency.get(256) as { rate: number };
 writeReport({
   name: 'hosting-end-to-end',
-  description: `3-node @raft/hosting cluster in one process (InMemoryNetwork, memoryStorage, no-op telemetry, 10 ms ticks): submit -> committed on the leader, ${COMMAND_BYTES}-byte commands, closed-loop clients.`,
+  description: `3-node @raft/hosting cluster in one process (InMemoryNetwork, memoryStorage, no-op telemetry, 10 ms ticks, default snapshot every 10,000 entries of a counting state machine): submit -> committed on the leader, ${COMMAND_BYTES}-byte commands, closed-loop clients.`,
   rows,
   reference: {
     'setImmediate round trip p50 ms': percentile(immediate, 50),

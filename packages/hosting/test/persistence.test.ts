@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type CommittedCommand, type LogEntry, LogIndex, NodeId, type RaftStorage, type StorageProvider, Term } from '@raft/abstractions';
+import { type CommittedCommand, type LogEntry, LogIndex, NodeId, type RaftStorage, type StateMachine, type StorageProvider, Term } from '@raft/abstractions';
 import { memoryStorage } from '@raft/storage-memory';
 import { walStorage } from '@raft/storage-wal';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -16,8 +16,8 @@ afterEach(async () => {
   cleanup = [];
 });
 
-function lone<R>(storage: StorageProvider, sm: KeyValueStore | { apply(c: CommittedCommand): R; exportSnapshot(): AsyncIterable<Uint8Array>; importSnapshot(c: AsyncIterable<Uint8Array>): Promise<void> }): RaftNode<unknown> {
-  const node = new RaftNodeBuilder().withNodeId(n1).withPeers([]).withStorage(storage).withStateMachine(sm).withOptions(FAST).build() as RaftNode<unknown>;
+function lone(storage: StorageProvider, sm: StateMachine<unknown>): RaftNode<unknown> {
+  const node = new RaftNodeBuilder().withNodeId(n1).withPeers([]).withStorage(storage).withStateMachine(sm).withOptions(FAST).build();
   cleanup.push(() => node.stop({ timeoutMs: 0 }));
   return node;
 }
