@@ -1,5 +1,6 @@
 import { type LogIndex, entrySize } from '@raft/abstractions';
 import type { Raft } from './raft.js';
+import { onCommitConfigurations } from './membership.js';
 import { onLeaderCommit } from './read-only.js';
 
 /**
@@ -18,6 +19,9 @@ export function advanceCommit(r: Raft, index: LogIndex): void {
   }
   r.commitIndex = index;
   r.emit({ type: 'commitAdvanced', from, to: index });
+  // Only when the latest configuration entry is above the old commit index can a
+  // configuration entry have just committed.
+  if (r.configurationIndex > from) onCommitConfigurations(r, from, r.log.slice(from + 1, index));
   if (r.role === 'leader') onLeaderCommit(r);
 }
 

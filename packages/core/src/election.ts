@@ -105,7 +105,11 @@ export function poll(r: Raft, m: RequestVoteResponse): void {
   if (m.preVote !== preCandidate) return;
   if (preCandidate && m.granted && m.term !== r.term + 1) return;
   if ((!preCandidate || !m.granted) && m.term !== r.term) return;
-  if (!r.isVoter(m.from) || r.votes.has(m.from)) return;
+  if (!r.isVoter(m.from)) {
+    r.emit({ type: 'messageDropped', from: m.from, messageType: m.type, reason: 'unknownSender' });
+    return;
+  }
+  if (r.votes.has(m.from)) return;
   r.votes.set(m.from, m.granted);
   switch (quorumVoteResult(r.configuration, r.votes)) {
     case 'won':

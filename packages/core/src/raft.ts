@@ -150,6 +150,13 @@ export class Raft {
     const snapshotTerm = boot.snapshot?.lastIncludedTerm ?? (0 as Term);
     this.log = new RaftLog(snapshotIndex, snapshotTerm, bootEntries(boot.entries ?? [], snapshotIndex, snapshotTerm));
     this.durability = new Durability(this.log.lastIndex());
+    if (this.log.lastTerm() > this.term) {
+      // A snapshot (or log) of a newer term became durable while the meta write of that term
+      // was lost: the node did accept that term, so it is at least that term. It never voted in
+      // it — a vote is sent only once its meta write, ordered after this one, is durable.
+      this.term = this.log.lastTerm();
+      this.votedFor = undefined;
+    }
     this.baseConfiguration = boot.snapshot?.configuration ?? boot.configuration ?? { voters: [], learners: [] };
     this.snapshot =
       boot.snapshot === undefined
@@ -271,9 +278,29 @@ export class Raft {
 
   // ---- queries --------------------------------------------------------------------------
 
-  /** `true` when this node may campaign: it is a voter of the configuration in force. */
+  /**
+   * `true` when this node may campaign: it is a voter of the configuration in force, or of
+   * the committed one while a change that removes it is still pending — otherwise a removal
+   * whose entry reached only this node could leave no node able to win (the others lack the
+   * entry and need this node's vote). Once the removal commits, the node never campaigns
+   * again (dissertation §4.2.2).
+   */
   promotable(): boolean {
-    return this.isVoter(this.id);
+    if (this.isVoter(this.id)) return true;
+    if (this.configurationIndex <= this.commitIndex) return false;
+    const committed = this.committedConfiguration();
+    return committed.voters.includes(this.id) || (committed.oldVoters?.includes(this.id) ?? false);
+  }
+
+  private committedCache: { commit: number; base: number; configuration: ClusterConfiguration } | undefined;
+
+  /** The configuration as of the commit index (cached; configuration entries are rare). */
+  committedConfiguration(): ClusterConfiguration {
+    const cache = this.committedCache;
+    if (cache !== undefined && cache.commit === this.commitIndex && cache.base === this.log.snapshotIndex) return cache.configuration;
+    const configuration = this.configurationAt(this.commitIndex);
+    this.committedCache = { commit: this.commitIndex, base: this.log.snapshotIndex, configuration };
+    return configuration;
   }
 
   isVoter(id: NodeId): boolean {

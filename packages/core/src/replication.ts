@@ -66,7 +66,8 @@ export function bcastHeartbeat(r: Raft): void {
   for (const pr of r.peers) sendHeartbeat(r, pr);
 }
 
-function sendHeartbeat(r: Raft, pr: Progress): void {
+/** One heartbeat to one follower (see {@link bcastHeartbeat}). */
+export function sendHeartbeat(r: Raft, pr: Progress): void {
   if (pr.state === 'probe') {
     pr.probeSent = false;
     maybeSendAppend(r, pr, true);
@@ -79,7 +80,13 @@ function sendHeartbeat(r: Raft, pr: Progress): void {
     return;
   }
   const prevLogIndex = (pr.nextIndex - 1) as LogIndex;
-  r.send(appendMessage(r, pr.nodeId, prevLogIndex, r.log.termAt(prevLogIndex) as Term, []));
+  const prevLogTerm = r.log.termAt(prevLogIndex);
+  if (prevLogTerm === undefined) {
+    // Compacted since we last sent: only a snapshot can bring the follower up to date (§7).
+    startSnapshotTransfer(r, pr);
+    return;
+  }
+  r.send(appendMessage(r, pr.nodeId, prevLogIndex, prevLogTerm, []));
 }
 
 /**
@@ -90,7 +97,10 @@ function sendHeartbeat(r: Raft, pr: Progress): void {
  */
 export function handleAppendResponse(r: Raft, m: AppendEntriesResponse): void {
   const pr = r.progress.get(m.from);
-  if (pr === undefined) return;
+  if (pr === undefined) {
+    r.emit({ type: 'messageDropped', from: m.from, messageType: m.type, reason: 'unknownSender' });
+    return;
+  }
   pr.recentlyActive = true;
   if (m.seq > pr.ackedSeq) pr.ackedSeq = m.seq;
   checkPendingReads(r);

@@ -82,7 +82,10 @@ function sendSnapshotChunk(r: Raft, pr: Progress): void {
 /** A follower answered a chunk: send the next one, or resume replication once installed. */
 export function handleInstallSnapshotResponse(r: Raft, m: InstallSnapshotResponse): void {
   const pr = r.progress.get(m.from);
-  if (pr === undefined) return;
+  if (pr === undefined) {
+    r.emit({ type: 'messageDropped', from: m.from, messageType: m.type, reason: 'unknownSender' });
+    return;
+  }
   pr.recentlyActive = true;
   if (pr.state !== 'snapshot' || m.lastIncludedIndex !== pr.pendingSnapshot) {
     // A late answer about an earlier transfer; an installed one still proves a match.

@@ -10,6 +10,7 @@ import { maybeApply } from './commit.js';
 import { campaign, handleRequestVote } from './election.js';
 import { tickTransfer, transferLeadership } from './leadership-transfer.js';
 import type { Raft } from './raft.js';
+import { proposeChange } from './membership.js';
 import { readOnLeader } from './read-only.js';
 import { handleInstallSnapshot, onSnapshotInstalled, onSnapshotSaved } from './snapshot.js';
 import { maybeCommit } from './replication.js';
@@ -45,13 +46,8 @@ export function step(r: Raft, input: RaftInput): void {
       else redirect(r, input.requestId, 'readResult');
       break;
     case 'changeConfiguration':
-      // Membership changes (joint consensus, dissertation ch. 4) are not built yet; refuse
-      // explicitly rather than pretend.
-      if (r.role === 'leader') {
-        r.respond({ type: 'configurationChangeResult', requestId: input.requestId, result: { status: 'rejected', reason: 'invalidChange' } });
-      } else {
-        redirect(r, input.requestId, 'configurationChangeResult');
-      }
+      if (r.role === 'leader') proposeChange(r, input.requestId, input.change);
+      else redirect(r, input.requestId, 'configurationChangeResult');
       break;
     case 'transferLeadership':
       if (r.role === 'leader') transferLeadership(r, input.requestId, input.target);
@@ -83,7 +79,18 @@ export function step(r: Raft, input: RaftInput): void {
     default:
       assertNever(input, 'input');
   }
+  maybeStepDownRemoved(r);
   maybeApply(r);
+}
+
+/**
+ * A leader that is not a voter of the committed configuration in force steps down (§4.2.2:
+ * it manages the cluster until C_new is committed, then steps down).
+ */
+function maybeStepDownRemoved(r: Raft): void {
+  if (r.role !== 'leader' || r.isVoter(r.id) || r.configurationIndex > r.commitIndex) return;
+  r.emit({ type: 'leaderLost', term: r.term, reason: 'removed' });
+  becomeFollower(r, r.term, undefined);
 }
 
 /** A write completed: release held messages, let the leader count its own log, apply. */
@@ -167,10 +174,12 @@ function stepMessage(r: Raft, message: RaftMessage): void {
     r.emit({ type: 'messageDropped', from: m.from, messageType: m.type, reason: 'wrongRecipient' });
     return;
   }
-  // A node with no configuration yet (joining) accepts the leader that contacts it.
-  const hasConfiguration = r.configuration.voters.length > 0 || r.configuration.learners.length > 0;
-  if (m.from === r.id || (hasConfiguration && !r.isMember(m.from))) {
-    r.emit({ type: 'messageDropped', from: m.from, messageType: m.type, reason: 'unknownSender' });
+  // Requests are processed whatever our configuration says: a leader or candidate may belong
+  // to a configuration this node has not seen yet (dissertation §4.1). Which nodes may talk to
+  // us at all is the transport's handshake; answers from nodes we asked nothing of are dropped
+  // where they are handled.
+  if (m.from === r.id) {
+    r.emit({ type: 'messageDropped', from: m.from, messageType: m.type, reason: 'unexpected' });
     return;
   }
   if (!stepTerm(r, m)) return;
@@ -252,8 +261,13 @@ function stepFollower(r: Raft, m: RaftMessage): void {
       handleAppendEntries(r, m);
       return;
     case 'TimeoutNow':
-      // Leadership transfer (§3.10): campaign at once, skipping pre-vote.
-      if (canCampaign(r)) campaign(r, 'transfer');
+      // Leadership transfer (§3.10): campaign at once, skipping pre-vote — when the leader
+      // we follow says so.
+      if (m.from !== r.leaderId) {
+        r.emit({ type: 'messageDropped', from: m.from, messageType: m.type, reason: 'unexpected' });
+      } else if (canCampaign(r)) {
+        campaign(r, 'transfer');
+      }
       return;
     case 'InstallSnapshot':
       setLeader(r, m.from);

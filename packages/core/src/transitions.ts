@@ -1,7 +1,7 @@
 import { IllegalStateError, type LogIndex, type NodeId, type Role, type Term } from '@raft/abstractions';
 import type { Raft } from './raft.js';
 import { failPendingReads } from './read-only.js';
-import { Progress } from './tracker/progress.js';
+import { syncProgress } from './membership.js';
 import { bcastAppend } from './replication.js';
 import { noteLeader } from './leadership-transfer.js';
 
@@ -93,12 +93,7 @@ export function becomeLeader(r: Raft): void {
   setRole(r, 'leader');
   r.seq = 0;
   const next = (r.log.lastIndex() + 1) as LogIndex;
-  for (const id of r.members()) {
-    if (id === r.id) continue;
-    const learner = !r.isVoter(id);
-    r.progress.set(id, new Progress(id, next, learner, r.options.maxInflightMessages, r.options.maxInflightBytes));
-  }
-  r.peers = [...r.progress.values()];
+  syncProgress(r);
   setLeader(r, r.id);
   r.appendEntries([{ kind: 'noop', index: next, term: r.term }]);
   bcastAppend(r);

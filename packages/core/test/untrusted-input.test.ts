@@ -59,10 +59,19 @@ describe('untrusted messages', () => {
     expect(out.events).toEqual([{ type: 'messageDropped', from: n2, messageType: 'TimeoutNow', reason: 'wrongRecipient' }]);
   });
 
-  it('drops a message from a node outside the configuration', () => {
-    const out = deliver(fresh(), { type: 'TimeoutNow', from: 'intruder', to: n1, term: 9 });
-    expect(out.events).toEqual([{ type: 'messageDropped', from: 'intruder', messageType: 'TimeoutNow', reason: 'unknownSender' }]);
+  it('drops an answer from a node it asked nothing of, and a TimeoutNow not from its leader', () => {
+    const net = new Net(3);
+    net.elect(n1);
+    const term = net.node(n1).status().term;
+    const out = net.node(n1).process({
+      type: 'message',
+      message: { type: 'AppendEntriesResponse', from: 'intruder' as NodeId, to: n1, term: Term(term), success: true, matchIndex: 9 as never, lastLogIndex: 9 as never, seq: 1 },
+    });
+    expect(out.events).toEqual([{ type: 'messageDropped', from: 'intruder', messageType: 'AppendEntriesResponse', reason: 'unknownSender' }]);
     expect(out.effects).toEqual([]);
+    const timeout = net.node(n2).process({ type: 'message', message: { type: 'TimeoutNow', from: ids(3)[2] as NodeId, to: n2, term: Term(term) } });
+    expect(timeout.events).toEqual([expect.objectContaining({ type: 'messageDropped', reason: 'unexpected' })]);
+    expect(net.node(n2).status().role).toBe('follower');
   });
 
   it('drops a stale-term message that needs no answer', () => {

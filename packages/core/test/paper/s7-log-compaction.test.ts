@@ -227,6 +227,17 @@ describe('§7 Log compaction', () => {
     expect(net.texts(n2)).toEqual(net.texts(n1));
   });
 
+  it('boot raises the term to the snapshot term when the snapshot outlived a lost meta write', () => {
+    // A received snapshot can become durable before the meta write of its term (they go to
+    // different stores); the node did accept that term and never voted in it.
+    const node = new RaftNodeState(
+      { id: n2 },
+      { meta: { currentTerm: Term(1), votedFor: n1 }, snapshot: { lastIncludedIndex: 4 as never, lastIncludedTerm: Term(3), configuration } },
+    );
+    expect(node.status()).toMatchObject({ term: 3, votedFor: undefined });
+    node.checkInvariants();
+  });
+
   it('boot drops log entries at or below the snapshot and a tail that does not chain onto it', () => {
     const entries: LogEntry[] = [1, 1, 1, 1, 1].map((t, i) => ({ kind: 'noop', index: (i + 1) as never, term: Term(t) }));
     const kept = new RaftNodeState({ id: n2 }, { entries, snapshot: { lastIncludedIndex: 3 as never, lastIncludedTerm: Term(1), configuration } });

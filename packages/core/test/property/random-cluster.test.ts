@@ -25,19 +25,30 @@ function key(e: LogEntry): string {
   return `${e.term}:${e.kind}:${e.kind === 'command' ? new TextDecoder().decode(e.payload) : ''}`;
 }
 
-function runRandomCluster(seed: number, size: number, steps: number): { commits: number; leaders: number; installs: number } {
+function runRandomCluster(
+  seed: number,
+  size: number,
+  steps: number,
+  churn = false,
+): { commits: number; leaders: number; installs: number; changes: number } {
   const random = rng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
   // Half the runs send one entry per message with a tiny window, so an election can land
   // between the entries of one batch (the Figure 8 shape, §5.4.2).
   const small = random() < 0.5;
-  const net = new Net(size, {
-    electionTicks: 10,
-    heartbeatTicks: 2,
-    trailingLogEntries: Math.floor(random() * 4),
-    snapshotChunkBytes: 16 + Math.floor(random() * 200),
-    ...(small ? { maxMessageBytes: 1, maxInflightMessages: 2 } : {}),
-  });
+  const net = new Net(
+    size,
+    {
+      electionTicks: 10,
+      heartbeatTicks: 2,
+      trailingLogEntries: Math.floor(random() * 4),
+      snapshotChunkBytes: 16 + Math.floor(random() * 200),
+      ...(small ? { maxMessageBytes: 1, maxInflightMessages: 2 } : {}),
+    },
+    {},
+    churn ? 3 : size,
+  );
+  let changes = 0;
   net.autoPersist = false;
   const all = ids(size);
   const leadersByTerm = new Map<number, NodeId>();
@@ -125,6 +136,24 @@ function runRandomCluster(seed: number, size: number, steps: number): { commits:
       // Snapshot a random node's state machine (§7): compaction, then transfers to laggards.
       const id = pick(live);
       if ((net.applied.get(id) ?? []).length > 0) net.takeSnapshot(id);
+    } else if (churn) {
+      // Membership churn (dissertation ch. 4): add, promote, remove (even the leader), replace.
+      const leader = live.find((id) => net.node(id).status().role === 'leader');
+      if (leader !== undefined) {
+        const config = net.node(leader).status().configuration;
+        const target = pick(all);
+        const voters = all.filter(() => random() < 0.6);
+        const c = pick([
+          { type: 'addLearner', nodeId: target },
+          { type: 'promoteLearner', nodeId: target },
+          { type: 'addVoter', nodeId: target },
+          { type: 'removeNode', nodeId: config.voters.length > 1 ? target : (all.find((x) => !config.voters.includes(x)) ?? target) },
+          { type: 'setMembers', voters: voters.length > 0 ? voters : [leader], learners: [] },
+        ] as const);
+        net.step(leader, { type: 'changeConfiguration', requestId: 1, change: c });
+        const result = (net.results.get(leader) ?? []).at(-1);
+        if (result?.type === 'configurationChangeResult' && result.result.status === 'appended') changes++;
+      }
     }
     check();
   }
@@ -140,7 +169,7 @@ function runRandomCluster(seed: number, size: number, steps: number): { commits:
     check();
   }
   const leader = all.find((id) => net.node(id).status().role === 'leader');
-  if (leader === undefined) throw new Error(`no leader after healing (seed ${seed})`);
+  if (leader === undefined) throw new Error(`no leader after healing (seed ${seed}) ${all.map((id) => JSON.stringify(net.node(id).status())).join("\n")}`);
   net.propose(leader, 'final');
   for (let round = 0; round < 30; round++) {
     net.tickAll();
@@ -148,13 +177,14 @@ function runRandomCluster(seed: number, size: number, steps: number): { commits:
     check();
   }
   const commit = net.node(leader).status().commitIndex;
-  for (const id of all) {
+  const members = new Set([...net.node(leader).status().configuration.voters, ...net.node(leader).status().configuration.learners]);
+  for (const id of all.filter((x) => members.has(x))) {
     const s = net.node(id).status();
-    if (s.commitIndex !== commit) throw new Error(`${id} commit ${s.commitIndex} != leader ${commit} after heal (seed ${seed})`);
+    if (s.commitIndex !== commit) throw new Error(`${id} commit ${s.commitIndex} != leader ${commit} after heal (seed ${seed}) ${JSON.stringify(s)} LEADER ${JSON.stringify(net.node(leader).status())}`);
     // Convergence: every state machine holds the same commands in the same order.
     if (JSON.stringify(net.texts(id)) !== JSON.stringify(net.texts(leader))) throw new Error(`${id} state differs from the leader's (seed ${seed})`);
   }
-  return { commits: commit, leaders: leadersByTerm.size, installs: net.installed.length };
+  return { commits: commit, leaders: leadersByTerm.size, installs: net.installed.length, changes };
 }
 
 describe('randomized clusters (safety after every step, convergence after heal)', () => {
@@ -162,6 +192,17 @@ describe('randomized clusters (safety after every step, convergence after heal)'
     let installs = 0;
     for (let seed = 1; seed <= 20; seed++) installs += runRandomCluster(seed, 3, 1500).installs;
     expect(installs).toBeGreaterThan(0);
+  });
+
+  it('5 nodes with membership churn: no safety violation, and the members converge', () => {
+    let changes = 0;
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 2 ** 31 - 1 }), (seed) => {
+        changes += runRandomCluster(seed, 5, 2000, true).changes;
+      }),
+      { numRuns: 60, seed: 77 },
+    );
+    expect(changes).toBeGreaterThan(30);
   });
 
   for (const size of [3, 5]) {

@@ -17,6 +17,7 @@ import {
   type Term,
 } from '@raft/abstractions';
 import { type RaftNodeOptions, RaftNodeState } from '../../src/index.js';
+import { validateMessage } from '../../src/validate-message.js';
 
 export const ids = (n: number): NodeId[] => Array.from({ length: n }, (_, i) => NodeId(`n${i + 1}`));
 
@@ -39,17 +40,13 @@ export interface NodeStorage {
 }
 
 function encodeApplied(entries: readonly LogEntry[]): Uint8Array {
-  const plain = entries.map((e) => ({ index: e.index, term: e.term, text: e.kind === 'command' ? new TextDecoder().decode(e.payload) : null }));
+  const plain = entries.map((e) => (e.kind === 'command' ? { ...e, payload: new TextDecoder().decode(e.payload) } : e));
   return new TextEncoder().encode(JSON.stringify(plain));
 }
 
 function decodeApplied(data: Uint8Array): LogEntry[] {
-  const plain = JSON.parse(new TextDecoder().decode(data)) as { index: number; term: number; text: string | null }[];
-  return plain.map((p) =>
-    p.text === null
-      ? { kind: 'noop', index: p.index as LogIndex, term: p.term as Term }
-      : { kind: 'command', index: p.index as LogIndex, term: p.term as Term, payload: new TextEncoder().encode(p.text) },
-  );
+  const plain = JSON.parse(new TextDecoder().decode(data)) as (LogEntry | (Omit<LogEntry, 'payload'> & { kind: 'command'; payload: string }))[];
+  return plain.map((e) => (e.kind === 'command' ? { ...e, payload: new TextEncoder().encode(e.payload as string) } : e) as LogEntry);
 }
 
 export class Net {
@@ -73,9 +70,22 @@ export class Net {
    * @param logs optional durable logs to boot nodes with: the term of each entry, and the
    * node's current term is the highest of them.
    */
-  constructor(n: number, options: Partial<RaftNodeOptions> = {}, logs: Partial<Record<string, number[]>> = {}) {
+  /**
+   * Bootstrap configuration per node, when it differs from {@link configuration} (a node that
+   * joins later boots with an empty one).
+   */
+  readonly bootConfiguration: Map<NodeId, ClusterConfiguration> = new Map();
+
+  constructor(
+    n: number,
+    options: Partial<RaftNodeOptions> = {},
+    logs: Partial<Record<string, number[]>> = {},
+    /** Voters of the initial configuration (default all n); the others boot empty, as joiners. */
+    initialVoters?: number,
+  ) {
     this.options = options;
-    this.configuration = { voters: ids(n), learners: [] };
+    this.configuration = { voters: ids(initialVoters ?? n), learners: [] };
+    for (const id of ids(n).slice(initialVoters ?? n)) this.bootConfiguration.set(id, { voters: [], learners: [] });
     for (const id of ids(n)) {
       const terms = logs[id] ?? [];
       const log: LogEntry[] = terms.map((term, i) => ({ kind: 'command', index: (i + 1) as never, term: term as Term, payload: new TextEncoder().encode(`${id}:${i + 1}`) }));
@@ -97,7 +107,7 @@ export class Net {
       {
         meta: s.meta,
         entries: [...s.log],
-        configuration: this.configuration,
+        configuration: this.bootConfiguration.get(id) ?? this.configuration,
         ...(snapshot === undefined
           ? {}
           : { snapshot: { lastIncludedIndex: snapshot.index, lastIncludedTerm: snapshot.term, configuration: snapshot.configuration } }),
@@ -161,9 +171,13 @@ export class Net {
           }
           break;
         }
-        case 'send':
+        case 'send': {
+          // Every message the core emits must pass the receiver's validation.
+          const malformed = validateMessage(effect.message);
+          if (malformed !== undefined) throw new Error(`${id} emitted a malformed ${effect.message.type}: ${malformed}`);
           if (!this.cut.has(`${effect.message.from}->${effect.message.to}`)) this.queue.push(effect.message);
           break;
+        }
         case 'apply':
           this.applied.get(id)?.push(...effect.entries);
           this.step(id, { type: 'applied', upTo: effect.entries[effect.entries.length - 1]?.index as never });
@@ -199,8 +213,12 @@ export class Net {
     const applied = this.applied.get(id) ?? [];
     const last = applied[applied.length - 1];
     if (last === undefined) throw new Error(`${id} has applied nothing`);
-    const status = this.node(id).status();
-    const snapshot: StoredSnapshot = { index: last.index, term: last.term, configuration: status.configuration, data: encodeApplied(applied) };
+    // The configuration at the snapshot's index: the last one applied (the applied history
+    // starts with any earlier snapshot's entries), else the bootstrap one (dissertation §5.4).
+    const appliedConfiguration = [...applied].reverse().find((e) => e.kind === 'configuration');
+    const configuration =
+      appliedConfiguration?.kind === 'configuration' ? appliedConfiguration.configuration : (this.bootConfiguration.get(id) ?? this.configuration);
+    const snapshot: StoredSnapshot = { index: last.index, term: last.term, configuration, data: encodeApplied(applied) };
     s.snapshot = snapshot;
     this.step(id, { type: 'snapshotSaved', lastIncludedIndex: last.index, lastIncludedTerm: last.term });
     return snapshot;
