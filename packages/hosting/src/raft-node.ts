@@ -705,7 +705,10 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
     if (this.#halted) return;
     // Deadlines are host bookkeeping: checked here, off the core.
     const now = performance.now();
-    if (this.#deadlines.size > 0) for (const waiter of this.#deadlines.expired(now)) this.#cancel(waiter, 'timedOut');
+    if (this.#deadlines.size > 0) {
+      for (const waiter of this.#deadlines.expired(now)) this.#cancel(waiter, 'timedOut');
+      if (this.#deadlines.size > 2 * this.#requests.size + 1024) this.#deadlines.compact();
+    }
     // At most one tick waits in the mailbox: a loop that lags sees fewer ticks (slower
     // timers, which is safe) rather than a burst of them.
     if (this.#tickQueued) return;

@@ -219,3 +219,18 @@ describe('durable state', () => {
     }
   });
 });
+
+describe('request deadlines', () => {
+  it('expire in deadline order, skip answered requests, and compact answered ones away', async () => {
+    const { Deadlines } = await import('../src/internal/deadlines.js');
+    const heap = new Deadlines<{ deadline: number; settled: boolean; id: number }>();
+    const items = Array.from({ length: 3000 }, (_, i) => ({ deadline: (i * 7919) % 3000, settled: i % 3 !== 0, id: i }));
+    for (const item of items) heap.add(item);
+    heap.compact();
+    expect(heap.size).toBe(1000);
+    const expired = heap.expired(1500);
+    expect(expired.every((e) => !e.settled && e.deadline <= 1500)).toBe(true);
+    expect(expired.map((e) => e.deadline)).toEqual([...expired.map((e) => e.deadline)].sort((a, b) => a - b));
+    expect(expired.length + heap.expired(Number.POSITIVE_INFINITY).length).toBe(1000);
+  });
+});

@@ -42,6 +42,21 @@ export class Deadlines<T extends HasDeadline> {
     return out;
   }
 
+  /**
+   * Drops settled items when they make up more than half of the heap, so answered requests
+   * are not kept alive until their deadline (amortised O(1) per request). A sorted array is a
+   * valid heap.
+   */
+  compact(): void {
+    const heap = this.#heap;
+    let live = 0;
+    for (const item of heap) if (!item.settled) live++;
+    if (heap.length < 1024 || live * 2 > heap.length) return;
+    const kept = heap.filter((item) => !item.settled).sort((a, b) => a.deadline - b.deadline);
+    heap.length = 0;
+    for (const item of kept) heap.push(item);
+  }
+
   clear(): void {
     this.#heap.length = 0;
   }
