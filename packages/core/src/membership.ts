@@ -25,14 +25,19 @@ export function changeInProgress(r: Raft): boolean {
 
 /** A membership change requested of the leader. */
 export function proposeChange(r: Raft, requestId: number, change: ConfigurationChange): void {
-  const reject = (reason: 'configurationChangeInProgress' | 'leaderNotReady' | 'invalidChange' | 'transferInProgress'): void => {
-    r.respond({ type: 'configurationChangeResult', requestId, result: { status: 'rejected', reason } });
-  };
-  if (r.transfer !== undefined) return reject('transferInProgress');
-  if (r.log.termAt(r.commitIndex) !== r.term) return reject('leaderNotReady');
-  if (changeInProgress(r)) return reject('configurationChangeInProgress');
-  const plan = planChange(r.configuration, change);
-  if (!plan.ok) return reject('invalidChange');
+  const reason =
+    r.transfer !== undefined
+      ? 'transferInProgress'
+      : r.log.termAt(r.commitIndex) !== r.term
+        ? 'leaderNotReady'
+        : changeInProgress(r)
+          ? 'configurationChangeInProgress'
+          : undefined;
+  const plan = reason === undefined ? planChange(r.configuration, change) : undefined;
+  if (reason !== undefined || plan === undefined || !plan.ok) {
+    r.respond({ type: 'configurationChangeResult', requestId, result: { status: 'rejected', reason: reason ?? 'invalidChange' } });
+    return;
+  }
   const entry = appendConfiguration(r, plan.next);
   r.respond({ type: 'configurationChangeResult', requestId, result: { status: 'appended', index: entry.index, term: entry.term } });
 }
