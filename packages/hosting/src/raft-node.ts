@@ -1002,7 +1002,7 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
           this.#appliedConfiguration = entry.configuration;
         }
         this.#applied = entry.index;
-        if (entry.term > this.#appliedTerm) this.#onAppliedTermAdvanced(entry.term);
+        if (entry.term > this.#appliedTerm) this.#onAppliedTermAdvanced(entry.index, entry.term);
         const waiting = this.#byIndex.get(entry.index);
         if (waiting !== undefined) this.#answerAppliedAt(entry, result, waiting, m);
         if (threshold > 0 && entry.index - this.#snapshotIndex >= threshold) {
@@ -1130,7 +1130,7 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
     this.#snapshotIndex = job.index;
     this.#appliedConfiguration = job.configuration;
     this.#applied = job.index;
-    if (job.term > this.#appliedTerm) this.#onAppliedTermAdvanced(job.term);
+    if (job.term > this.#appliedTerm) this.#onAppliedTermAdvanced(job.index, job.term);
     this.#enqueue({ type: 'snapshotInstalled', lastIncludedIndex: job.index, lastIncludedTerm: job.term }, false);
     this.#serveReads(job.index);
     this.#parts.metricSink.gauge('raft.applied.index', job.index, this.#attrs);
@@ -1157,19 +1157,19 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
   }
 
   /**
-   * A committed entry of term T' is applied. Every command still waiting with a term t < T'
-   * (at a higher index — lower ones are answered already) is definitely not committed: a
-   * term-t leader's log holds only terms <= t, so a log holding that command differs from the
-   * committed log at this entry's index, and committed entries are unique per index (Log
-   * Matching and Leader Completeness, §5.3–5.4). Answering now, rather than when its own index
-   * is applied, matters when the new leader never writes that far.
+   * A committed entry (j, T') is applied. Every command still waiting at an index i > j with a
+   * term t < T' is definitely not committed: a term-t leader's log holds only terms <= t, so a
+   * log holding that command differs from the committed log at j, and committed entries are
+   * unique per index (Log Matching and Leader Completeness, §5.3–5.4). Answering now, rather
+   * than when index i is applied, matters when the new leader never writes that far. Commands
+   * at i <= j are not decided by this (after a snapshot install their outcome stays unknown).
    */
-  #onAppliedTermAdvanced(term: Term): void {
+  #onAppliedTermAdvanced(index: LogIndex, term: Term): void {
     this.#appliedTerm = term;
     if (this.#byIndex.size === 0) return;
     const superseded: CommandWaiter[] = [];
     for (const head of this.#byIndex.values()) {
-      for (let w: CommandWaiter | undefined = head; w !== undefined; w = w.next) if (w.term < term) superseded.push(w);
+      for (let w: CommandWaiter | undefined = head; w !== undefined; w = w.next) if (w.index > index && w.term < term) superseded.push(w);
     }
     for (const waiter of superseded) this.#settle(waiter, commandRejected('leadershipLost'));
   }
