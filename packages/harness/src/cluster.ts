@@ -2,6 +2,7 @@ import {
   type ClusterConfiguration,
   ConfigurationError,
   IllegalStateError,
+  type InstallSnapshot,
   InvalidArgumentError,
   type LogEntry,
   LogIndex,
@@ -22,6 +23,8 @@ import { type InvariantId, InvariantViolationError } from './errors.js';
 import { InvariantChecker } from './invariants.js';
 import { type MessageCounter, type NetworkFaults, RELIABLE_NETWORK, SimulatedNetwork } from './network.js';
 import { SimulationRandom, deriveSeed } from './prng.js';
+import { type DurableSnapshot, SimulatedSnapshotStore, type SnapshotActivity, type SnapshotStoreCounters } from './snapshots.js';
+import { JournalStateMachine } from './state-machine.js';
 import { DEFAULT_STORAGE_LATENCY, SimulatedDisk, type StorageLatency, type WriteRequest, validateLatency } from './storage.js';
 import { TraceRecorder } from './trace.js';
 
@@ -41,6 +44,38 @@ export type ClusterRaftOptions = Omit<RaftNodeOptions, 'id' | 'seed'>;
 
 /** How often the cluster calls each node's own `checkInvariants()`. */
 export type NodeCheckMode = 'everyInput' | 'onDemand';
+
+/**
+ * Snapshotting and log compaction (§7). The host (the simulator) saves a snapshot of a node's
+ * state machine every `everyEntries` applied entries; the save becomes durable after a seeded
+ * delay, then the core compacts its log. Received snapshots are written chunk by chunk into a
+ * volatile buffer and committed atomically after a seeded delay.
+ */
+export interface SnapshotOptions {
+  /** Save a snapshot once this many entries were applied since the node's last one (0: never save; installs still work). */
+  readonly everyEntries: number;
+  /** Log entries the core keeps below a saved snapshot (core `trailingLogEntries`). @default 2 */
+  readonly trailingLogEntries?: number;
+  /** Bytes per InstallSnapshot chunk (core `snapshotChunkBytes`). @default 64 */
+  readonly chunkBytes?: number;
+  /** Ticks a local snapshot save takes to become durable. @default the `storage` latency */
+  readonly saveLatency?: Partial<StorageLatency>;
+  /** Ticks a fully received snapshot takes to be committed durably. @default the `storage` latency */
+  readonly installLatency?: Partial<StorageLatency>;
+}
+
+/** Snapshot activity over the whole run, summed over the nodes. */
+export interface SnapshotStats extends SnapshotStoreCounters {
+  /** InstallSnapshot chunks read from a durable snapshot and sent. */
+  readonly chunksSent: number;
+  /** `sendSnapshot` effects for a snapshot that was no longer the newest (nothing sent). */
+  readonly chunksSkipped: number;
+  /** `compactLog` effects, and compactions still pending on the disk when their node crashed. */
+  readonly compactionsIssued: number;
+  readonly compactionsLost: number;
+  /** Crashes while the durable snapshot was ahead of the durable log's compaction point. */
+  readonly crashesBeforeCompaction: number;
+}
 
 /** Options of {@link SimulationCluster.create}. */
 export interface SimulationOptions {
@@ -64,8 +99,10 @@ export interface SimulationOptions {
   readonly nodeChecks?: NodeCheckMode;
   /** Builds the core of a node. @default `new RaftNodeState(options, boot)` */
   readonly createCore?: CoreFactory;
-  /** Called for every entry a node applies (for a user state machine). */
+  /** Called for every entry a node applies from its log (entries restored from a snapshot are not replayed). */
   readonly onApply?: (node: NodeId, entry: LogEntry) => void;
+  /** Snapshotting and log compaction. @default off (the core never compacts) */
+  readonly snapshot?: SnapshotOptions;
 }
 
 /** Counters over the whole run. */
@@ -89,6 +126,8 @@ export interface SimulationStats {
   readonly writesLost: number;
   /** Per message type traffic. */
   readonly messages: Readonly<Record<RaftMessageType, MessageCounter>>;
+  /** Snapshot saves, transfers, installs and crash windows hit. */
+  readonly snapshots: SnapshotStats;
 }
 
 /** A read-only view of one simulated node. */
@@ -109,21 +148,37 @@ export interface SimulatedNodeView {
   status(): RaftStatus;
   /** The core's in-memory log. @throws IllegalStateError while crashed */
   log(): LogEntry[];
-  /** Entries applied to this process's state machine, in order (rebuilt from scratch after a restart). */
+  /**
+   * Entries in this process's state machine, in order from index 1 (the journal state
+   * machine: restored from the newest durable snapshot after a restart or an install, then
+   * applied from the log).
+   */
   applied(): readonly LogEntry[];
-  /** The entry applied at `index` by this process, if any. */
+  /** The entry in this process's state machine at `index`, if any. */
   appliedAt(index: number): LogEntry | undefined;
+  /** Fingerprint of the state machine (the chained hash of its entries; equal states, equal fingerprints). */
+  stateFingerprint(): number;
   /** Durable term and vote. */
   durableMeta(): PersistentMeta;
   /** Durable log entries. */
   durableLog(): LogEntry[];
+  /** The durable log's compaction point (0 when never compacted). */
+  durableLogBase(): number;
   /** Writes issued and not yet durable. */
   pendingWrites(): number;
+  /** `true` while a `compactLog` write is issued and not yet durable. */
+  compactionPending(): boolean;
+  /** The newest durable snapshot, if any. */
+  durableSnapshot(): DurableSnapshot | undefined;
+  /** The snapshot save, receive buffer and install commit in flight. */
+  snapshotActivity(): SnapshotActivity;
 }
 
 type ScheduledEvent =
   | { readonly kind: 'deliver'; readonly message: RaftMessage }
   | { readonly kind: 'storage'; readonly node: SimNode; readonly incarnation: number }
+  | { readonly kind: 'snapshotSave'; readonly node: SimNode; readonly incarnation: number }
+  | { readonly kind: 'snapshotCommit'; readonly node: SimNode; readonly incarnation: number }
   | { readonly kind: 'input'; readonly node: SimNode; readonly incarnation: number; readonly input: RaftInput }
   | { readonly kind: 'tick'; readonly node: SimNode; readonly incarnation: number };
 
@@ -131,11 +186,19 @@ interface SimNode {
   readonly id: NodeId;
   readonly index: number;
   readonly disk: SimulatedDisk;
+  readonly snapshots: SimulatedSnapshotStore;
   core: SimulatedCore | undefined;
   incarnation: number;
-  applied: LogEntry[];
-  /** Applied entries are `applied[i]` at index `appliedBase + 1 + i`. */
-  appliedBase: number;
+  /** This process's state machine. */
+  machine: JournalStateMachine;
+  /** Index of the newest snapshot durable or being saved (what the save policy counts from). */
+  lastSnapshotIndex: number;
+}
+
+interface ResolvedSnapshotOptions {
+  readonly everyEntries: number;
+  readonly saveLatency: StorageLatency;
+  readonly installLatency: StorageLatency;
 }
 
 const TICK_INPUT: RaftInput = { type: 'tick' };
@@ -198,6 +261,8 @@ export class SimulationCluster {
   private readonly checkGlobal: boolean;
   private readonly nodeChecks: NodeCheckMode;
   private readonly onApply: ((node: NodeId, entry: LogEntry) => void) | undefined;
+  private readonly snapshotPolicy: ResolvedSnapshotOptions | undefined;
+  private readonly snapshotCounters = { chunksSent: 0, chunksSkipped: 0, compactionsIssued: 0, compactionsLost: 0, crashesBeforeCompaction: 0 };
   private readonly buckets = new Map<number, ScheduledEvent[]>();
   private pendingEvents = 0;
   /** `true` while the events of the current tick run (zero-delay events then join the same tick). */
@@ -218,8 +283,26 @@ export class SimulationCluster {
     this.random = new SimulationRandom(options.seed);
     this.nodeIds = Array.from({ length: count }, (_, i) => NodeId(`n${i + 1}`));
     this.configuration = { voters: [...this.nodeIds], learners: [] };
-    this.raftOptions = options.raft ?? {};
     this.latency = validateLatency({ ...DEFAULT_STORAGE_LATENCY, ...options.storage });
+    const snapshot = options.snapshot;
+    if (snapshot === undefined) {
+      this.raftOptions = options.raft ?? {};
+      this.snapshotPolicy = undefined;
+    } else {
+      if (!Number.isSafeInteger(snapshot.everyEntries) || snapshot.everyEntries < 0) {
+        throw new ConfigurationError('snapshot.everyEntries', `must be a non-negative integer, got ${snapshot.everyEntries}`);
+      }
+      this.raftOptions = {
+        ...options.raft,
+        trailingLogEntries: snapshot.trailingLogEntries ?? 2,
+        snapshotChunkBytes: snapshot.chunkBytes ?? 64,
+      };
+      this.snapshotPolicy = {
+        everyEntries: snapshot.everyEntries,
+        saveLatency: validateLatency({ ...this.latency, ...snapshot.saveLatency }),
+        installLatency: validateLatency({ ...this.latency, ...snapshot.installLatency }),
+      };
+    }
     this.createCore = options.createCore ?? ((o, b) => new RaftNodeState(o, b));
     this.checkGlobal = options.checkInvariants ?? true;
     this.nodeChecks = options.nodeChecks ?? 'everyInput';
@@ -235,10 +318,11 @@ export class SimulationCluster {
       id,
       index,
       disk: new SimulatedDisk(),
+      snapshots: new SimulatedSnapshotStore(),
       core: undefined,
       incarnation: 0,
-      applied: [],
-      appliedBase: 0,
+      machine: new JournalStateMachine(),
+      lastSnapshotIndex: 0,
     }));
     this.byId = new Map(this.nodes.map((n) => [n.id, n]));
     const cluster = this;
@@ -399,16 +483,27 @@ export class SimulationCluster {
     const node = this.liveNode(nodeId as NodeId);
     node.core = undefined;
     node.incarnation++;
+    const compactions = node.disk.pendingList().filter((w) => w.kind === 'compact').length;
+    this.snapshotCounters.compactionsLost += compactions;
+    // The crash window between "snapshot durable" and "log compacted" (reliability notes E3, C10).
+    if (node.snapshots.durableIndex() > node.disk.durableBaseIndex() && compactions > 0) this.snapshotCounters.crashesBeforeCompaction++;
     const lost = node.disk.crash();
+    const snapshotLost = node.snapshots.crash();
     this.checker.stopProcess(node.id);
     this.client.onCrash(node.id);
     this.countFault('crash');
-    this.trace.event(this.currentTick, node.id, 'crash', `lost ${lost} pending writes`);
+    const lostSnapshot = [
+      snapshotLost.saveLost ? 'a snapshot save' : '',
+      snapshotLost.partialLost ? 'a partial snapshot' : '',
+      snapshotLost.installLost ? 'a snapshot install' : '',
+    ].filter((x) => x !== '');
+    this.trace.event(this.currentTick, node.id, 'crash', `lost ${lost} pending writes${lostSnapshot.length > 0 ? `, ${lostSnapshot.join(', ')}` : ''}`);
   }
 
   /**
-   * Restarts a crashed node from its durable meta and log only; its state machine starts
-   * empty and is rebuilt as entries are committed and applied again.
+   * Restarts a crashed node from its durable meta, log and newest durable snapshot: its state
+   * machine is restored from the snapshot (empty without one) and rebuilt from there as
+   * entries are committed and applied again.
    * @throws IllegalStateError when the node is running
    */
   restart(nodeId: NodeId | string): void {
@@ -491,15 +586,40 @@ export class SimulationCluster {
     }
     const acks = this.client.acknowledged();
     const target = Math.max(...acks.map((a) => a.index));
-    while (this.nodes.some((n) => n.appliedBase + n.applied.length < target)) {
+    while (this.nodes.some((n) => n.machine.index < target)) {
       if (this.currentTick >= deadline) {
-        const behind = this.nodes.filter((n) => n.appliedBase + n.applied.length < target).map((n) => `${n.id}@${n.appliedBase + n.applied.length}`);
+        const behind = this.nodes.filter((n) => n.machine.index < target).map((n) => `${n.id}@${n.machine.index}`);
         this.fail('LIVENESS', undefined, `nodes ${behind.join(', ')} did not apply up to ${target} within ${options.maxTicks} ticks after heal`);
       }
       this.tick();
     }
     this.assertAcknowledgedApplied(acks);
+    // Quiesce: every node applies everything committed anywhere, then INV-10.
+    for (;;) {
+      const committed = Math.max(...this.nodes.map((n) => n.core?.status().commitIndex ?? 0));
+      const behind = this.nodes.filter((n) => n.machine.index < committed);
+      if (behind.length === 0) break;
+      if (this.currentTick >= deadline) {
+        this.fail('LIVENESS', undefined, `nodes ${behind.map((n) => `${n.id}@${n.machine.index}`).join(', ')} did not apply up to the commit index ${committed} within ${options.maxTicks} ticks after heal`);
+      }
+      this.tick();
+    }
+    this.checkConvergence();
     this.checkAll();
+  }
+
+  /**
+   * INV-10 (reliability notes §4): every live node at the same applied index has the same
+   * state-machine state, equal to the committed log prefix there, and the log it holds agrees
+   * with it. {@link checkLiveness} runs it after heal and quiesce.
+   * @throws InvariantViolationError (`INV-10`)
+   */
+  checkConvergence(): void {
+    const states = new Map<NodeId, { appliedIndex: number; fingerprint: number }>();
+    for (const n of this.nodes) {
+      if (n.core !== undefined) states.set(n.id, { appliedIndex: n.machine.index, fingerprint: n.machine.fingerprint() });
+    }
+    this.checker.checkConvergence(states);
   }
 
   /** Asserts INV-8 for the given acknowledgements on every live node. */
@@ -527,6 +647,21 @@ export class SimulationCluster {
       writesCompleted += n.disk.writesCompleted;
       writesLost += n.disk.writesLost;
     }
+    const store: SnapshotStoreCounters = {
+      savesStarted: 0,
+      savesCompleted: 0,
+      savesSuperseded: 0,
+      savesLost: 0,
+      chunksWritten: 0,
+      transfersStarted: 0,
+      transfersRestarted: 0,
+      partialsLost: 0,
+      installsCompleted: 0,
+      installsLost: 0,
+    };
+    for (const n of this.nodes) {
+      for (const key of Object.keys(store) as (keyof SnapshotStoreCounters)[]) store[key] += n.snapshots.counters[key];
+    }
     return {
       ticks: this.currentTick,
       inputsDelivered: this.inputs,
@@ -538,6 +673,7 @@ export class SimulationCluster {
       writesCompleted,
       writesLost,
       messages: this.network.messageCounters(),
+      snapshots: { ...store, ...this.snapshotCounters },
     };
   }
 
@@ -570,25 +706,78 @@ export class SimulationCluster {
     }
   }
 
+  /**
+   * Builds a node's process from what is durable: meta, log and the newest durable snapshot
+   * (the core drops log entries at or below it), and restores the state machine from that
+   * snapshot (`appliedIndex` then defaults to the snapshot index).
+   */
   private boot(node: SimNode): void {
     const meta = node.disk.durableMeta();
     const entries = node.disk.durableEntries();
-    const boot: RaftBootState = { meta, entries, configuration: this.configuration };
+    const snapshot = node.snapshots.durableSnapshot();
+    const boot: RaftBootState = {
+      meta,
+      entries,
+      configuration: this.configuration,
+      ...(snapshot === undefined
+        ? {}
+        : { snapshot: { lastIncludedIndex: snapshot.lastIncludedIndex, lastIncludedTerm: snapshot.lastIncludedTerm, configuration: snapshot.configuration } }),
+    };
+    node.machine = snapshot === undefined ? new JournalStateMachine() : this.restoreMachine(node, snapshot);
+    node.lastSnapshotIndex = snapshot?.lastIncludedIndex ?? 0;
     const core = this.createCore(
       { ...this.raftOptions, id: node.id, seed: deriveSeed(this.seed, node.index, node.incarnation) },
       boot,
     );
     node.core = core;
-    node.applied = [];
-    node.appliedBase = node.disk.durableBaseIndex();
+    const status = core.status();
+    const held = core.entries();
+    for (const entry of held) {
+      if (node.disk.durableTermAt(entry.index) !== entry.term) {
+        this.fail('HOST', node.id, `booted holding entry ${entry.index}/${entry.term}, which its durable log does not have`);
+      }
+    }
+    const baseTerm = snapshot !== undefined && status.snapshotIndex === snapshot.lastIncludedIndex ? snapshot.lastIncludedTerm : (node.disk.durableTermAt(status.snapshotIndex) ?? 0);
+    // Recovery: the durable log becomes the log the core booted with (a crash may have come
+    // between a snapshot and its compaction, or left a tail that does not chain onto it).
+    try {
+      node.disk.recover(status.snapshotIndex, baseTerm, status.lastIndex);
+    } catch (error) {
+      this.fail('HOST', node.id, (error as Error).message, error);
+    }
     this.checker.startProcess(node.id, {
       disk: node.disk,
-      baseIndex: node.disk.durableBaseIndex(),
-      baseTerm: node.disk.durableTermAt(node.disk.durableBaseIndex()) ?? 0,
-      entries,
-      appliedIndex: node.appliedBase,
-      status: core.status(),
+      snapshots: node.snapshots,
+      baseIndex: status.snapshotIndex,
+      baseTerm,
+      entries: held,
+      appliedIndex: node.machine.index,
+      stateFingerprint: node.machine.fingerprint(),
+      status,
     });
+  }
+
+  /**
+   * Decodes a snapshot into a state machine and checks that it is what the snapshot claims:
+   * its last entry is (`lastIncludedIndex`, `lastIncludedTerm`) and its configuration there is
+   * the one the snapshot carries.
+   */
+  private restoreMachine(node: SimNode, snapshot: DurableSnapshot): JournalStateMachine {
+    let machine: JournalStateMachine;
+    try {
+      machine = JournalStateMachine.restore(snapshot.data);
+    } catch (error) {
+      this.fail('HOST', node.id, `snapshot ${snapshot.lastIncludedIndex} does not decode: ${(error as Error).message}`, error);
+    }
+    const last = machine.entryAt(snapshot.lastIncludedIndex);
+    if (machine.index !== snapshot.lastIncludedIndex || last?.term !== snapshot.lastIncludedTerm) {
+      this.fail('INV-5', node.id, `snapshot ${snapshot.lastIncludedIndex}/${snapshot.lastIncludedTerm} holds a state machine at ${machine.index}/${last?.term ?? '-'}`);
+    }
+    const configuration = machine.configurationAt(snapshot.lastIncludedIndex, this.configuration);
+    if (JSON.stringify(configuration) !== JSON.stringify(snapshot.configuration)) {
+      this.fail('HOST', node.id, `snapshot ${snapshot.lastIncludedIndex} carries configuration ${JSON.stringify(snapshot.configuration)}, the configuration in force there is ${JSON.stringify(configuration)}`);
+    }
+    return machine;
   }
 
   private schedule(time: number, event: ScheduledEvent): void {
@@ -634,12 +823,76 @@ export class SimulationCluster {
         if (event.node.incarnation === event.incarnation && event.node.core !== undefined) this.deliver(event.node, TICK_INPUT);
         return;
       case 'input':
-        if (event.node.incarnation === event.incarnation && event.node.core !== undefined) this.deliver(event.node, event.input);
+        if (event.node.incarnation === event.incarnation && event.node.core !== undefined) {
+          this.deliver(event.node, event.input);
+          if (event.input.type === 'applied') this.maybeSaveSnapshot(event.node, event.input.upTo);
+        }
         return;
       case 'storage':
         if (event.node.incarnation === event.incarnation && event.node.core !== undefined) this.completeWrite(event.node);
         return;
+      case 'snapshotSave':
+        if (event.node.incarnation === event.incarnation && event.node.core !== undefined) this.completeSnapshotSave(event.node);
+        return;
+      case 'snapshotCommit':
+        if (event.node.incarnation === event.incarnation && event.node.core !== undefined) this.completeSnapshotInstall(event.node);
+        return;
     }
+  }
+
+  /**
+   * The save policy: once the core knows entries up to `upTo` are applied and `everyEntries`
+   * were applied since the last snapshot, save the state machine as of `upTo` (one save in
+   * flight per node). The snapshot records the term there and the configuration in force.
+   */
+  private maybeSaveSnapshot(node: SimNode, upTo: number): void {
+    const policy = this.snapshotPolicy;
+    if (policy === undefined || policy.everyEntries === 0 || node.snapshots.isSaving()) return;
+    if (upTo - node.lastSnapshotIndex < policy.everyEntries || upTo > node.machine.index) return;
+    const entry = node.machine.entryAt(upTo) as LogEntry;
+    const snapshot: DurableSnapshot = {
+      lastIncludedIndex: entry.index,
+      lastIncludedTerm: entry.term,
+      configuration: node.machine.configurationAt(upTo, this.configuration),
+      data: node.machine.snapshotData(upTo),
+    };
+    const at = this.currentTick + this.random.int(policy.saveLatency.minDelay, policy.saveLatency.maxDelay);
+    node.snapshots.beginSave(snapshot, at);
+    node.lastSnapshotIndex = upTo;
+    this.trace.event(this.currentTick, node.id, 'snapshot', `save ${upTo}/${entry.term} started (${snapshot.data.byteLength} B)`);
+    this.schedule(at, { kind: 'snapshotSave', node, incarnation: node.incarnation });
+  }
+
+  /** A local save became durable: report `snapshotSaved` (unless an install overtook it). */
+  private completeSnapshotSave(node: SimNode): void {
+    const saved = node.snapshots.completeSave();
+    if (saved === undefined) {
+      this.trace.event(this.currentTick, node.id, 'snapshot', 'save superseded by a newer durable snapshot');
+      return;
+    }
+    this.checker.snapshotDurable(node.id, saved.lastIncludedIndex);
+    this.trace.event(this.currentTick, node.id, 'snapshot', `saved ${saved.lastIncludedIndex}/${saved.lastIncludedTerm}`);
+    this.deliver(node, { type: 'snapshotSaved', lastIncludedIndex: saved.lastIncludedIndex, lastIncludedTerm: saved.lastIncludedTerm });
+  }
+
+  /**
+   * A received snapshot became durable: replace the state machine with it (decoded from the
+   * bytes received) and report `snapshotInstalled`.
+   */
+  private completeSnapshotInstall(node: SimNode): void {
+    let installed: DurableSnapshot;
+    try {
+      installed = node.snapshots.completeCommit();
+    } catch (error) {
+      this.fail('HOST', node.id, (error as Error).message, error);
+    }
+    this.checker.snapshotDurable(node.id, installed.lastIncludedIndex);
+    const machine = this.restoreMachine(node, installed);
+    node.machine = machine;
+    if (installed.lastIncludedIndex > node.lastSnapshotIndex) node.lastSnapshotIndex = installed.lastIncludedIndex;
+    if (this.checkGlobal) this.checker.stateRestored(node.id, installed.lastIncludedIndex, installed.lastIncludedTerm, machine.fingerprint());
+    this.trace.event(this.currentTick, node.id, 'snapshot', `installed ${installed.lastIncludedIndex}/${installed.lastIncludedTerm} (${installed.data.byteLength} B)`);
+    this.deliver(node, { type: 'snapshotInstalled', lastIncludedIndex: installed.lastIncludedIndex, lastIncludedTerm: installed.lastIncludedTerm });
   }
 
   private completeWrite(node: SimNode): void {
@@ -707,8 +960,37 @@ export class SimulationCluster {
           truncateAfter = undefined;
           break;
         case 'compactLog':
+          this.snapshotCounters.compactionsIssued++;
           this.issue(node, { kind: 'compact', upTo: effect.upTo, term: effect.term }, now);
           break;
+        case 'sendSnapshot': {
+          // Read the chunk from the newest durable snapshot; nothing goes if that is another one.
+          const m = effect.message;
+          const chunk = node.snapshots.read(m.lastIncludedIndex, m.offset, effect.maxBytes);
+          if (chunk === undefined) {
+            this.snapshotCounters.chunksSkipped++;
+            break;
+          }
+          const message: InstallSnapshot = { ...m, data: chunk.data, size: chunk.size, done: chunk.done };
+          this.snapshotCounters.chunksSent++;
+          for (const delay of this.network.route(message)) this.schedule(now + delay, { kind: 'deliver', message });
+          break;
+        }
+        case 'installSnapshotChunk': {
+          let whole: DurableSnapshot | undefined;
+          try {
+            whole = node.snapshots.writeChunk(effect.chunk);
+          } catch (error) {
+            this.fail('HOST', node.id, `installSnapshotChunk: ${(error as Error).message}`, error);
+          }
+          if (whole !== undefined) {
+            const latency = this.snapshotPolicy?.installLatency ?? this.latency;
+            const at = now + this.random.int(latency.minDelay, latency.maxDelay);
+            node.snapshots.beginCommit(whole, at);
+            this.schedule(at, { kind: 'snapshotCommit', node, incarnation: node.incarnation });
+          }
+          break;
+        }
         case 'send':
           for (const delay of this.network.route(effect.message)) this.schedule(now + delay, { kind: 'deliver', message: effect.message });
           break;
@@ -716,7 +998,12 @@ export class SimulationCluster {
           const entries = effect.entries;
           if (entries.length === 0) break;
           for (const entry of entries) {
-            node.applied.push(entry);
+            try {
+              node.machine.apply(entry);
+            } catch (error) {
+              this.fail('INV-5', node.id, (error as Error).message, error);
+            }
+            if (this.checkGlobal) this.checker.stateApplied(node.id, entry.index, node.machine.fingerprint());
             this.onApply?.(node.id, entry);
             this.client.onApplied(node.id, entry);
           }
@@ -742,7 +1029,7 @@ export class SimulationCluster {
   }
 
   private appliedAt(node: SimNode, index: number): LogEntry | undefined {
-    return node.applied[index - node.appliedBase - 1];
+    return node.machine.entryAt(index);
   }
 
   private viewOf(node: SimNode): SimulatedNodeView {
@@ -768,7 +1055,7 @@ export class SimulationCluster {
         return status().commitIndex;
       },
       get appliedIndex() {
-        return LogIndex(node.appliedBase + node.applied.length);
+        return LogIndex(node.machine.index);
       },
       get snapshotIndex() {
         return status().snapshotIndex;
@@ -781,11 +1068,16 @@ export class SimulationCluster {
         if (node.core === undefined) throw new IllegalStateError(`node ${node.id} is crashed`);
         return node.core.entries();
       },
-      applied: () => [...node.applied],
+      applied: () => node.machine.journal(),
       appliedAt: (index) => this.appliedAt(node, index),
+      stateFingerprint: () => node.machine.fingerprint(),
       durableMeta: () => node.disk.durableMeta(),
       durableLog: () => node.disk.durableEntries(),
+      durableLogBase: () => node.disk.durableBaseIndex(),
       pendingWrites: () => node.disk.pendingWrites(),
+      compactionPending: () => node.disk.pendingList().some((w) => w.kind === 'compact'),
+      durableSnapshot: () => node.snapshots.durableSnapshot(),
+      snapshotActivity: () => node.snapshots.activity(),
     };
   }
 

@@ -8,11 +8,15 @@ import { IllegalStateError, type NodeId } from '@raft/abstractions';
  * - `INV-4` Leader Completeness: a leader holds every entry committed in earlier terms;
  *   committed entries never change.
  * - `INV-5` State Machine Safety: no two nodes apply different entries at one index; each node
- *   applies in order, without gaps, only committed entries.
- * - `INV-6` Monotonicity: term, durable term, commit index (per process) and snapshot index never
- *   decrease.
+ *   applies in order, without gaps, only committed entries; every node's state machine is the
+ *   same after the same index, including a state restored from a snapshot.
+ * - `INV-6` Monotonicity: term, durable term, commit index (per process), the durable snapshot
+ *   index and the log's compaction point (across restarts too) never decrease; a node restarts
+ *   from its newest durable snapshot and its state machine never moves back within a process.
  * - `INV-7` One vote per (node, term), across restarts.
  * - `INV-8` Durability: every acknowledged proposal is applied on every live node after heal.
+ * - `INV-10` Convergence: after heal and quiesce, every node at the same applied index has the
+ *   same state-machine state (the committed prefix), and its log agrees with it.
  * - `INV-12` No message promises state that is not durable (votes, append acks), and a leader
  *   commits only entries durable on a quorum.
  * - `INV-13` Bounded resources (in-flight appends, uncommitted bytes).
@@ -28,6 +32,7 @@ export type InvariantId =
   | 'INV-6'
   | 'INV-7'
   | 'INV-8'
+  | 'INV-10'
   | 'INV-12'
   | 'INV-13'
   | 'HOST'

@@ -32,13 +32,18 @@ export type {
   CoreFactory,
   ClusterRaftOptions,
   NodeCheckMode,
+  SnapshotOptions,
+  SnapshotStats,
 } from './cluster.js';
 
 // Fault models
 export { SimulatedNetwork, RELIABLE_NETWORK, MESSAGE_HEADER_BYTES, messageBytes } from './network.js';
 export type { NetworkFaults, MessageCounter } from './network.js';
 export { SimulatedDisk, DEFAULT_STORAGE_LATENCY } from './storage.js';
-export type { StorageLatency, WriteRequest, PendingWrite, DurableSnapshot } from './storage.js';
+export type { StorageLatency, WriteRequest, PendingWrite } from './storage.js';
+export { SimulatedSnapshotStore } from './snapshots.js';
+export type { DurableSnapshot, SnapshotWrite, SnapshotActivity, SnapshotStoreCounters } from './snapshots.js';
+export { JournalStateMachine } from './state-machine.js';
 
 // Invariants, client model, trace
 export { InvariantChecker } from './invariants.js';

@@ -11,6 +11,7 @@ import {
 } from '@raft/abstractions';
 import type { InvariantId } from './errors.js';
 import { entryHash, prefixHash } from './hash.js';
+import type { SimulatedSnapshotStore } from './snapshots.js';
 import type { SimulatedDisk } from './storage.js';
 
 /** Reports a violation; never returns (the cluster throws an `InvariantViolationError`). */
@@ -25,10 +26,16 @@ export interface ResourceLimits {
 /** What the checker needs to know about a node that has just been (re)built from its disk. */
 export interface ProcessStart {
   readonly disk: SimulatedDisk;
+  /** The node's snapshot store (the checker reads what is durable there). */
+  readonly snapshots: SimulatedSnapshotStore;
+  /** The core's compaction point at boot (its boot snapshot, or 0) and the term there. */
   readonly baseIndex: number;
   readonly baseTerm: number;
+  /** The log entries the core holds at boot (after the compaction point). */
   readonly entries: readonly LogEntry[];
+  /** The state machine the node starts with: its applied index and state fingerprint. */
   readonly appliedIndex: number;
+  readonly stateFingerprint: number;
   readonly status: RaftStatus;
 }
 
@@ -78,6 +85,7 @@ class LogMirror {
 class Tracker {
   readonly id: NodeId;
   disk: SimulatedDisk;
+  snapshots: SimulatedSnapshotStore;
   role: Role;
   term: number;
   commitIndex: number;
@@ -85,9 +93,10 @@ class Tracker {
   lastApplied: number;
   mirror: LogMirror;
 
-  constructor(id: NodeId, disk: SimulatedDisk, status: RaftStatus, mirror: LogMirror, lastApplied: number) {
+  constructor(id: NodeId, disk: SimulatedDisk, snapshots: SimulatedSnapshotStore, status: RaftStatus, mirror: LogMirror, lastApplied: number) {
     this.id = id;
     this.disk = disk;
+    this.snapshots = snapshots;
     this.role = status.role;
     this.term = status.term;
     this.commitIndex = status.commitIndex;
@@ -105,14 +114,22 @@ class Tracker {
  * - a registry of `(index, term) → prefix fingerprint` over every log ever seen (INV-3);
  * - the fingerprint of every committed prefix, plus the term at which each commit was first
  *   observed, for Leader Completeness (INV-4) and commit agreement;
- * - the fingerprint of every applied entry (INV-5);
- * - leaders and AppendEntries senders per term (INV-1), durable votes per term (INV-7).
+ * - the fingerprint of every applied entry, and of the state machine after every applied
+ *   index — from the log or restored from a snapshot (INV-5, INV-10);
+ * - leaders and AppendEntries/InstallSnapshot senders per term (INV-1), durable votes per term (INV-7);
+ * - per node across restarts: the highest durable snapshot and compaction point (INV-6).
+ *
+ * With log compaction, a node's log mirror starts at its compaction point (whose prefix
+ * fingerprint is the committed one there), so Log Matching compares only the entries a node
+ * holds; a snapshot install or a restart from a snapshot restores the state machine, whose
+ * fingerprint must equal the committed prefix at the snapshot's index.
  */
 export class InvariantChecker {
   private readonly report: ViolationReporter;
   private readonly limits: ResourceLimits;
   private readonly trackers = new Map<NodeId, Tracker>();
   private readonly disks = new Map<NodeId, SimulatedDisk>();
+  private readonly stores = new Map<NodeId, SimulatedSnapshotStore>();
   /** `registry[index]` = flat list of `[term, prefixHash, term, prefixHash, …]` seen at that index. */
   private readonly registry: number[][] = [];
   /** Fingerprint of the committed prefix ending at each index. */
@@ -124,6 +141,8 @@ export class InvariantChecker {
   private maxCommitted = 0;
   /** Fingerprint of the entry applied at each index (by whichever node applied it first). */
   private readonly applied: number[] = [];
+  /** Fingerprint of the state machine after each applied index (by whichever node reached it first). */
+  private readonly stateAt: number[] = [];
   /** Leader of each term (from roles and from AppendEntries senders). */
   private readonly leaders = new Map<number, NodeId>();
   /** Vote granted (and durable) by each node in each term. */
@@ -132,6 +151,10 @@ export class InvariantChecker {
   private readonly durableTerm = new Map<NodeId, number>();
   /** Highest durable snapshot index per node. */
   private readonly durableSnapshot = new Map<NodeId, number>();
+  /** Highest compaction point (status `snapshotIndex`) per node, over all its processes. */
+  private readonly compactionPoint = new Map<NodeId, number>();
+  /** Highest index each node's state machine reached, over all its processes. */
+  private readonly appliedHighWater = new Map<NodeId, number>();
   private largestEntry = 0;
   /** Inputs checked incrementally. */
   checks = 0;
@@ -161,13 +184,30 @@ export class InvariantChecker {
   /** A node process was built from its durable state (at creation or restart). */
   startProcess(id: NodeId, start: ProcessStart): void {
     this.disks.set(id, start.disk);
+    this.stores.set(id, start.snapshots);
     const baseHash = start.baseIndex === 0 ? 0 : this.committed[start.baseIndex];
     if (start.baseIndex > 0 && this.committedTerm[start.baseIndex] !== undefined && this.committedTerm[start.baseIndex] !== start.baseTerm) {
       this.report('INV-4', id, `boot snapshot at ${start.baseIndex} has term ${start.baseTerm}, the committed entry there has term ${this.committedTerm[start.baseIndex]}`);
     }
     const mirror = new LogMirror(start.baseIndex, start.baseTerm, baseHash);
     this.appendToMirror(id, mirror, start.entries);
-    const tracker = new Tracker(id, start.disk, start.status, mirror, start.appliedIndex);
+    const tracker = new Tracker(id, start.disk, start.snapshots, start.status, mirror, start.appliedIndex);
+    // INV-6: the compaction point never moves back, across restarts too; the node restarts
+    // from its newest durable snapshot, never from an older state.
+    const point = this.compactionPoint.get(id) ?? 0;
+    if (start.status.snapshotIndex < point) {
+      this.report('INV-6', id, `restarted with its log compacted to ${start.status.snapshotIndex}, below the ${point} of an earlier process`);
+    }
+    this.compactionPoint.set(id, Math.max(point, start.status.snapshotIndex));
+    const newest = start.snapshots.durableIndex();
+    if (start.appliedIndex < newest || start.status.snapshotIndex < newest) {
+      this.report('INV-6', id, `restarted at applied ${start.appliedIndex} (log from ${start.status.snapshotIndex}), older than its durable snapshot at ${newest}`);
+    }
+    if (start.status.appliedIndex !== start.appliedIndex) {
+      this.report('HOST', id, `boots reporting applied index ${start.status.appliedIndex}, its state machine holds ${start.appliedIndex}`);
+    }
+    // INV-5: the restored state is the state every node had at that index.
+    this.checkState(id, start.appliedIndex, start.stateFingerprint, 'restarted with');
     const durable = this.durableTerm.get(id) ?? 0;
     if (start.status.term < durable) {
       this.report('INV-6', id, `restarted at term ${start.status.term}, below its durable term ${durable}`);
@@ -236,9 +276,22 @@ export class InvariantChecker {
           this.appendToMirror(id, mirror, effect.entries);
           break;
         case 'compactLog':
+          this.compactMirror(t, effect.upTo, effect.term);
           break;
         case 'send':
           this.checkSend(t, effect.message);
+          break;
+        case 'sendSnapshot': {
+          // INV-1: only the leader of a term sends snapshots in it; INV-4: a snapshot covers a committed prefix.
+          const m = effect.message;
+          this.claimLeadership(id, m.term, 'sent InstallSnapshot');
+          const committedTerm = this.committedTerm[m.lastIncludedIndex];
+          if (m.lastIncludedIndex > this.maxCommitted || (committedTerm !== undefined && committedTerm !== m.lastIncludedTerm)) {
+            this.report('INV-4', id, `sends snapshot ${m.lastIncludedIndex}/${m.lastIncludedTerm}, not a committed prefix (committed there: ${committedTerm === undefined ? 'nothing' : `term ${committedTerm}`})`);
+          }
+          break;
+        }
+        case 'installSnapshotChunk':
           break;
         case 'apply':
           for (const entry of effect.entries) this.checkApply(t, entry, status);
@@ -266,6 +319,9 @@ export class InvariantChecker {
     if (status.snapshotIndex < t.snapshotIndex) {
       this.report('INV-6', id, `snapshot index went from ${t.snapshotIndex} to ${status.snapshotIndex}`);
     }
+    if (status.snapshotIndex > t.snapshotIndex && status.snapshotIndex > (this.compactionPoint.get(id) ?? 0)) {
+      this.compactionPoint.set(id, status.snapshotIndex);
+    }
     // INV-5: applied never exceeds commit.
     if (status.appliedIndex > status.commitIndex) {
       this.report('INV-5', id, `applied index ${status.appliedIndex} exceeds commit index ${status.commitIndex}`);
@@ -277,29 +333,57 @@ export class InvariantChecker {
   }
 
   /**
-   * Installs a snapshot into the mirror of `id` (the node's log now starts after it).
-   * The snapshot must describe a committed prefix.
+   * The state machine of `id` reached `index` by applying an entry (`fingerprint` is its
+   * state there). INV-5: every node has the same state after the same index.
    */
-  snapshotInstalled(id: NodeId, index: number, term: number, keepsLog: boolean): void {
+  stateApplied(id: NodeId, index: number, fingerprint: number): void {
+    this.checkState(id, index, fingerprint, 'applied up to');
+  }
+
+  /**
+   * The host replaced the state machine of `id` with a snapshot received from the leader,
+   * at `index`/`term`, with state `fingerprint` (decoded from the snapshot bytes). The state
+   * must be the committed prefix there (INV-4/INV-5), and it never moves back (INV-6).
+   */
+  stateRestored(id: NodeId, index: number, term: number, fingerprint: number): void {
     const t = this.trackers.get(id);
     if (t === undefined) return;
+    if (index < t.lastApplied) this.report('INV-6', id, `installed a snapshot at ${index} after applying up to ${t.lastApplied}`);
     const knownTerm = this.committedTerm[index];
     if (knownTerm !== undefined && knownTerm !== term) {
       this.report('INV-4', id, `installed snapshot at ${index} with term ${term}, the committed entry there has term ${knownTerm}`);
     }
-    const mirror = t.mirror;
-    if (keepsLog && mirror.termAt(index) === term && index >= mirror.base) {
-      const drop = index - mirror.base;
-      const hash = mirror.hashAt(index);
-      mirror.terms.splice(0, drop);
-      mirror.hashes.splice(0, drop);
-      mirror.base = index;
-      mirror.baseTerm = term;
-      mirror.baseHash = hash;
-    } else {
-      t.mirror = new LogMirror(index, term, this.committed[index]);
+    const committed = this.committed[index];
+    if (committed !== undefined && committed !== fingerprint) {
+      this.report('INV-5', id, `installed snapshot ${index}/${term} whose state is not the committed log prefix up to ${index}`);
     }
-    if (t.lastApplied < index) t.lastApplied = index;
+    this.checkState(id, index, fingerprint, 'installed a snapshot with');
+    t.lastApplied = index;
+  }
+
+  /**
+   * INV-10 convergence (after heal and quiesce): every node at the same applied index has the
+   * same state-machine state, equal to the committed prefix there, and the log it holds at
+   * that index carries the same prefix fingerprint.
+   */
+  checkConvergence(states: ReadonlyMap<NodeId, { readonly appliedIndex: number; readonly fingerprint: number }>): void {
+    const byIndex = new Map<number, { id: NodeId; fingerprint: number }>();
+    for (const [id, state] of states) {
+      const first = byIndex.get(state.appliedIndex);
+      if (first === undefined) byIndex.set(state.appliedIndex, { id, fingerprint: state.fingerprint });
+      else if (first.fingerprint !== state.fingerprint) {
+        this.report('INV-10', id, `state machine at applied index ${state.appliedIndex} differs from ${first.id}'s`);
+      }
+      const committed = state.appliedIndex === 0 ? 0 : this.committed[state.appliedIndex];
+      if (committed !== undefined && committed !== state.fingerprint) {
+        this.report('INV-10', id, `state machine at applied index ${state.appliedIndex} is not the committed log prefix`);
+      }
+      const mirror = this.trackers.get(id)?.mirror;
+      const held = mirror === undefined || state.appliedIndex < mirror.base ? undefined : mirror.hashAt(state.appliedIndex);
+      if (held !== undefined && held !== state.fingerprint) {
+        this.report('INV-10', id, `its log up to ${state.appliedIndex} does not match its state machine there`);
+      }
+    }
   }
 
   /** The full on-demand check (`invariants.checkAll()`): everything the incremental checks rely on. */
@@ -396,8 +480,7 @@ export class InvariantChecker {
         // INV-12: an append acknowledgement covers only durable entries.
         const m = message.matchIndex;
         const durableTerm = disk.durableTermAt(m);
-        const snapshot = disk.durableSnapshot();
-        const coveredBySnapshot = snapshot !== undefined && snapshot.lastIncludedIndex >= m;
+        const coveredBySnapshot = t.snapshots.durableIndex() >= m;
         if (!coveredBySnapshot && (durableTerm === undefined || durableTerm !== t.mirror.termAt(m))) {
           this.report(
             'INV-12',
@@ -409,14 +492,22 @@ export class InvariantChecker {
       }
       case 'InstallSnapshotResponse': {
         if (!message.installed) break;
-        const snapshot = disk.durableSnapshot();
-        if (snapshot === undefined || snapshot.lastIncludedIndex < message.lastIncludedIndex) {
-          this.report('INV-12', t.id, `acknowledged snapshot ${message.lastIncludedIndex} before it was durable`);
+        // INV-12: "installed" promises the snapshot's prefix is durable here: the snapshot
+        // (or a newer one) is durable, or the durable log holds its last entry (a snapshot
+        // the node did not need because it had committed past it).
+        const at = message.lastIncludedIndex;
+        const durableTerm = disk.durableTermAt(at);
+        const committedTerm = this.committedTerm[at];
+        const inLog = durableTerm !== undefined && (committedTerm === undefined || committedTerm === durableTerm);
+        if (t.snapshots.durableIndex() < at && !inLog) {
+          this.report('INV-12', t.id, `acknowledged snapshot ${at} as installed while neither its snapshot store (at ${t.snapshots.durableIndex()}) nor its durable log holds it`);
         }
         break;
       }
-      case 'RequestVote':
       case 'InstallSnapshot':
+        this.claimLeadership(t.id, message.term, 'sent InstallSnapshot');
+        break;
+      case 'RequestVote':
       case 'TimeoutNow':
         break;
     }
@@ -479,8 +570,7 @@ export class InvariantChecker {
       for (const v of voters) {
         const disk = this.disks.get(v);
         if (disk === undefined) continue;
-        const snapshot = disk.durableSnapshot();
-        if (disk.durableTermAt(index) === term || (snapshot !== undefined && snapshot.lastIncludedIndex >= index)) n++;
+        if (disk.durableTermAt(index) === term || (this.stores.get(v)?.durableIndex() ?? 0) >= index) n++;
       }
       return n;
     };
@@ -507,6 +597,42 @@ export class InvariantChecker {
     const h = mirror.hashAt(needed);
     if (h !== undefined && h !== this.committed[needed]) {
       this.report('INV-4', t.id, `became leader of term ${term} without the entry committed at ${needed} (it holds term ${mirror.termAt(needed)}, committed term ${this.committedTerm[needed]})`);
+    }
+  }
+
+  private checkState(id: NodeId, index: number, fingerprint: number, how: string): void {
+    if (index === 0) {
+      if (fingerprint !== 0) this.report('INV-5', id, `${how} a non-empty state at index 0`);
+      return;
+    }
+    const seen = this.stateAt[index];
+    if (seen === undefined) this.stateAt[index] = fingerprint;
+    else if (seen !== fingerprint) this.report('INV-5', id, `${how} a state machine at index ${index} that differs from another node's at that index`);
+    if (index > (this.appliedHighWater.get(id) ?? 0)) this.appliedHighWater.set(id, index);
+  }
+
+  /**
+   * A `compactLog` effect: the mirror drops its prefix up to `upTo` when it holds `upTo` with
+   * `term`, otherwise it restarts empty after `upTo` (the effect's contract). The compaction
+   * point must be committed, and never below the mirror's.
+   */
+  private compactMirror(t: Tracker, upTo: number, term: number): void {
+    const mirror = t.mirror;
+    if (upTo < mirror.base) this.report('HOST', t.id, `compactLog up to ${upTo}, below its compaction point ${mirror.base}`);
+    const committedTerm = this.committedTerm[upTo];
+    if (upTo > this.maxCommitted || (committedTerm !== undefined && committedTerm !== term)) {
+      this.report('INV-4', t.id, `compacted its log up to ${upTo}/${term}, which is not committed (committed there: ${committedTerm === undefined ? 'nothing' : `term ${committedTerm}`})`);
+    }
+    if (mirror.termAt(upTo) === term) {
+      const drop = upTo - mirror.base;
+      const hash = mirror.hashAt(upTo);
+      mirror.terms.splice(0, drop);
+      mirror.hashes.splice(0, drop);
+      mirror.base = upTo;
+      mirror.baseTerm = term;
+      mirror.baseHash = hash;
+    } else {
+      t.mirror = new LogMirror(upTo, term, this.committed[upTo]);
     }
   }
 

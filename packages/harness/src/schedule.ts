@@ -10,6 +10,12 @@ export type FaultStep =
   | { readonly kind: 'tick'; readonly ticks: number }
   | { readonly kind: 'propose'; readonly count: number }
   | { readonly kind: 'crash'; readonly node: number }
+  /**
+   * Crashes a node that is inside a snapshot crash window — a save in flight, a partial
+   * receive buffer, an install being committed, or a durable snapshot whose log compaction is
+   * not yet durable — picking the `node`-th such node (modulo their number); nothing if none is.
+   */
+  | { readonly kind: 'crashSnapshotting'; readonly node: number }
   | { readonly kind: 'restart'; readonly node: number }
   | { readonly kind: 'isolate'; readonly node: number }
   /** Splits the cluster in two: nodes whose bit is set in `mask` on one side. */
@@ -39,6 +45,16 @@ export function applyStep(cluster: SimulationCluster, step: FaultStep): void {
     case 'crash':
       if (cluster.node(id(step.node)).alive) cluster.crash(id(step.node));
       return;
+    case 'crashSnapshotting': {
+      const inWindow = cluster.allNodes().filter((v) => {
+        if (!v.alive) return false;
+        const a = v.snapshotActivity();
+        return a.saving !== undefined || a.receiving !== undefined || a.committing !== undefined || v.compactionPending();
+      });
+      const victim = inWindow[step.node % Math.max(1, inWindow.length)];
+      if (victim !== undefined) cluster.crash(victim.id);
+      return;
+    }
     case 'restart':
       if (!cluster.node(id(step.node)).alive) cluster.restart(id(step.node));
       return;
@@ -79,6 +95,8 @@ export interface ScheduleShape {
   readonly maxSteps?: number;
   /** Most ticks in one `tick` step. @default 30 */
   readonly maxTicksPerStep?: number;
+  /** Also draw `crashSnapshotting` steps (for clusters with snapshotting on). @default false */
+  readonly snapshotCrashes?: boolean;
 }
 
 /**
@@ -89,7 +107,7 @@ export interface ScheduleShape {
  */
 export function faultScheduleArbitrary(nodeCount: number, shape: ScheduleShape = {}): fc.Arbitrary<FaultStep[]> {
   const node = fc.nat({ max: nodeCount - 1 });
-  const step: fc.Arbitrary<FaultStep> = fc.oneof(
+  const steps: fc.WeightedArbitrary<FaultStep>[] = [
     { weight: 8, arbitrary: fc.record({ kind: fc.constant('tick' as const), ticks: fc.integer({ min: 1, max: shape.maxTicksPerStep ?? 30 }) }) },
     { weight: 4, arbitrary: fc.record({ kind: fc.constant('propose' as const), count: fc.integer({ min: 1, max: 4 }) }) },
     { weight: 3, arbitrary: fc.record({ kind: fc.constant('crash' as const), node }) },
@@ -108,8 +126,9 @@ export function faultScheduleArbitrary(nodeCount: number, shape: ScheduleShape =
         maxDelay: fc.integer({ min: 0, max: 4 }),
       }),
     },
-  );
-  return fc.array(step, { maxLength: shape.maxSteps ?? 24, size: 'max' });
+  ];
+  if (shape.snapshotCrashes === true) steps.push({ weight: 3, arbitrary: fc.record({ kind: fc.constant('crashSnapshotting' as const), node }) });
+  return fc.array(fc.oneof(...steps), { maxLength: shape.maxSteps ?? 24, size: 'max' });
 }
 
 /** A compact one-line rendering of a schedule, for failure reports. */
@@ -122,6 +141,7 @@ export function describeSchedule(steps: readonly FaultStep[]): string {
         case 'propose':
           return `propose ${s.count}`;
         case 'crash':
+        case 'crashSnapshotting':
         case 'restart':
         case 'isolate':
           return `${s.kind} #${s.node}`;

@@ -1,12 +1,4 @@
-import {
-  type ClusterConfiguration,
-  IllegalStateError,
-  InvalidArgumentError,
-  type LogEntry,
-  type LogIndex,
-  type PersistentMeta,
-  type Term,
-} from '@raft/abstractions';
+import { IllegalStateError, InvalidArgumentError, type LogEntry, type LogIndex, type PersistentMeta, type Term } from '@raft/abstractions';
 import type { SimulationRandom } from './prng.js';
 
 /** Persistence latency of the simulated disks, in ticks, drawn per write from the seeded PRNG. */
@@ -19,14 +11,6 @@ export interface StorageLatency {
 
 /** The default disk: writes become durable 0–2 ticks after they are issued. */
 export const DEFAULT_STORAGE_LATENCY: StorageLatency = { minDelay: 0, maxDelay: 2 };
-
-/** A snapshot kept by the simulated disk: what it covers and the state-machine image. */
-export interface DurableSnapshot {
-  readonly lastIncludedIndex: LogIndex;
-  readonly lastIncludedTerm: Term;
-  readonly configuration: ClusterConfiguration;
-  readonly data: Uint8Array;
-}
 
 /** A durable write a node asked for (from its `persistMeta`, `truncateLog`+`appendLog` or `compactLog` effects). */
 export type WriteRequest =
@@ -60,7 +44,6 @@ export class SimulatedDisk {
   private baseIndex = 0;
   private baseTerm = 0;
   private entries: LogEntry[] = [];
-  private snapshot: DurableSnapshot | undefined;
   private readonly pending: PendingWrite[] = [];
   private lastCompleteAt = 0;
   /** Writes made durable over the disk's life. */
@@ -71,11 +54,6 @@ export class SimulatedDisk {
   /** Term and vote as durable now. */
   durableMeta(): PersistentMeta {
     return this.meta;
-  }
-
-  /** The durable snapshot, if any. */
-  durableSnapshot(): DurableSnapshot | undefined {
-    return this.snapshot;
   }
 
   /** Copy of the durable log entries (after the compaction point). */
@@ -103,6 +81,11 @@ export class SimulatedDisk {
   /** Number of writes issued and not yet durable. */
   pendingWrites(): number {
     return this.pending.length;
+  }
+
+  /** The writes issued and not yet durable, oldest first. */
+  pendingList(): readonly PendingWrite[] {
+    return this.pending;
   }
 
   /** Issues a write that becomes durable at `now + delay`, never before an earlier write. Returns its completion tick. */
@@ -147,24 +130,22 @@ export class SimulatedDisk {
     return { write, merged };
   }
 
-  /** Stores a snapshot durably at once (the simulator's snapshot store is synchronous). */
-  saveSnapshot(snapshot: DurableSnapshot): void {
-    if (this.snapshot !== undefined && snapshot.lastIncludedIndex < this.snapshot.lastIncludedIndex) {
-      throw new IllegalStateError(
-        `snapshot at ${snapshot.lastIncludedIndex} is older than the durable one at ${this.snapshot.lastIncludedIndex}`,
-      );
-    }
-    this.snapshot = snapshot;
-  }
-
   /**
-   * Replaces the durable log with an empty one starting after a snapshot (an installed
-   * snapshot that the local log does not extend).
+   * Boot recovery (before the node serves): the durable log becomes exactly the log the core
+   * booted with — compacted to `baseIndex` (the boot snapshot; entries at or below it are
+   * dropped, as the `compactLog` contract asks after a crash) and cut after `lastIndex` (a
+   * tail the core did not keep because it does not chain onto the snapshot).
+   * @throws IllegalStateError with writes pending, or when asked to move the compaction point back
    */
-  resetLogTo(index: LogIndex, term: Term): void {
-    this.baseIndex = index;
-    this.baseTerm = term;
-    this.entries = [];
+  recover(baseIndex: number, baseTerm: number, lastIndex: number): void {
+    if (this.pending.length > 0) throw new IllegalStateError(`boot recovery with ${this.pending.length} writes pending`);
+    if (baseIndex < this.baseIndex) throw new IllegalStateError(`boot recovery to ${baseIndex}, below the durable compaction point ${this.baseIndex}`);
+    if (baseIndex > this.baseIndex) {
+      this.entries = this.durableTermAt(baseIndex) === baseTerm ? this.entries.slice(baseIndex - this.baseIndex) : [];
+      this.baseIndex = baseIndex;
+      this.baseTerm = baseTerm;
+    }
+    if (lastIndex < this.durableLastIndex()) this.entries.length = Math.max(0, lastIndex - this.baseIndex);
   }
 
   /** Power loss: every write not yet durable is gone. Returns how many were lost. */
@@ -183,17 +164,15 @@ export class SimulatedDisk {
     if (after < this.durableLastIndex()) this.entries.length = after - this.baseIndex;
   }
 
+  /**
+   * The `compactLog` contract: drop entries up to `upTo` when the log holds `upTo` with
+   * `term`; otherwise (an installed snapshot replaced a divergent or shorter log) drop every
+   * entry, so the log restarts empty after `upTo`.
+   */
   private compactUpTo(upTo: number, term: number): void {
     if (upTo <= this.baseIndex) return;
-    if (upTo >= this.durableLastIndex()) {
-      this.entries = [];
-    } else {
-      const termThere = this.durableTermAt(upTo);
-      if (termThere !== undefined && termThere !== term) {
-        throw new InvalidArgumentError(`compactLog up to ${upTo} with term ${term}, but the durable entry there has term ${termThere}`);
-      }
-      this.entries = this.entries.slice(upTo - this.baseIndex);
-    }
+    if (this.durableTermAt(upTo) === term) this.entries = this.entries.slice(upTo - this.baseIndex);
+    else this.entries = [];
     this.baseIndex = upTo;
     this.baseTerm = term;
   }

@@ -10,6 +10,7 @@ export type TraceKind =
   | 'propose'
   | 'acknowledged'
   | 'leader'
+  | 'snapshot'
   | 'note';
 
 const KIND_CODE: Record<TraceKind, number> = {
@@ -21,6 +22,7 @@ const KIND_CODE: Record<TraceKind, number> = {
   acknowledged: 6,
   leader: 7,
   note: 8,
+  snapshot: 9,
 };
 
 const INPUT_CODE: Record<RaftInput['type'], number> = {
@@ -99,6 +101,7 @@ export class TraceRecorder {
     }
     else if (input.type === 'logPersisted') h.int(input.upTo);
     else if (input.type === 'applied') h.int(input.upTo);
+    else if (input.type === 'snapshotSaved' || input.type === 'snapshotInstalled') h.int(input.lastIncludedIndex).int(input.lastIncludedTerm);
     this.store(time, node, 'input', input, effects, '');
   }
 

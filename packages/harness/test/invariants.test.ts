@@ -15,6 +15,7 @@ import { describe, expect, it } from 'vitest';
 import type { InvariantId } from '../src/errors.js';
 import { InvariantChecker } from '../src/invariants.js';
 import { SimulationRandom } from '../src/prng.js';
+import { SimulatedSnapshotStore } from '../src/snapshots.js';
 import { SimulatedDisk } from '../src/storage.js';
 
 const [n1, n2, n3] = ['n1', 'n2', 'n3'].map(NodeId) as [NodeId, NodeId, NodeId];
@@ -58,6 +59,7 @@ const cmd = (index: number, term: number, text: string): LogEntry => ({
 
 function setup() {
   const disks = new Map(voters.map((id) => [id, new SimulatedDisk()]));
+  const stores = new Map(voters.map((id) => [id, new SimulatedSnapshotStore()]));
   const checker = new InvariantChecker(
     (invariant) => {
       throw new Violation(invariant);
@@ -65,7 +67,16 @@ function setup() {
     { maxInflightMessages: 4, maxUncommittedBytes: 0 },
   );
   for (const id of voters) {
-    checker.startProcess(id, { disk: disks.get(id) as SimulatedDisk, baseIndex: 0, baseTerm: 0, entries: [], appliedIndex: 0, status: status(id) });
+    checker.startProcess(id, {
+      disk: disks.get(id) as SimulatedDisk,
+      snapshots: stores.get(id) as SimulatedSnapshotStore,
+      baseIndex: 0,
+      baseTerm: 0,
+      entries: [],
+      appliedIndex: 0,
+      stateFingerprint: 0,
+      status: status(id),
+    });
   }
   const step = (id: NodeId, effects: RaftEffect[], over: Partial<RaftStatus>) => checker.afterInput(id, { effects, events: [] }, status(id, over));
   /** Makes `entries` durable on `id`'s disk. */
@@ -74,7 +85,7 @@ function setup() {
     disk.issue({ kind: 'log', truncateAfter: undefined, entries }, 0, new SimulationRandom(1), { minDelay: 0, maxDelay: 0 });
     disk.completeNext();
   };
-  return { checker, disks, step, persist };
+  return { checker, disks, stores, step, persist };
 }
 
 function caught(fn: () => void): InvariantId | undefined {
