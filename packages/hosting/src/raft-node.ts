@@ -16,6 +16,7 @@ import {
   type RaftEffect,
   type RaftError,
   type RaftEvent,
+  type RaftEventRecord,
   type RaftInput,
   type RaftMessage,
   type RaftOutput,
@@ -750,7 +751,15 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
 
   #endOfTurn(): void {
     const p = this.#parts;
-    for (const [to, messages] of this.#outbox) p.transport.send(to, messages);
+    for (const [to, messages] of this.#outbox) {
+      try {
+        p.transport.send(to, messages);
+      } catch (error) {
+        // A transport must not throw (Transport contract); if one does, the messages are lost,
+        // which Raft tolerates — it must not take the loop down.
+        this.#onSendFailed(to, error instanceof Error ? error.message : String(error));
+      }
+    }
     this.#outbox.clear();
     this.#persistence?.kick();
     if (this.#commitIndex > this.#commitReported) {
@@ -902,7 +911,7 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
       }
       if (publish) {
         const record = { nodeId: this.id, term: this.#term as Term, role: this.#role, event };
-        p.eventSink.publish(record);
+        publishSafely(p.eventSink, record);
         if (wantsEvents) this.#hub.emit('event', record);
       }
     }
@@ -960,7 +969,7 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
 
   #publishHostEvent(event: RaftEvent): void {
     const record = { nodeId: this.id, term: this.#term as Term, role: this.#role, event };
-    this.#parts.eventSink.publish(record);
+    publishSafely(this.#parts.eventSink, record);
     this.#hub.emit('event', record);
   }
 
@@ -1202,6 +1211,15 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
     const waiters = this.#applyIdle;
     this.#applyIdle = [];
     for (const wake of waiters) wake();
+  }
+}
+
+/** Sinks must not throw (EventSink contract); one that does must not break the node's loop. */
+function publishSafely(sink: EventSink, record: RaftEventRecord): void {
+  try {
+    sink.publish(record);
+  } catch {
+    // Dropped: telemetry is best effort.
   }
 }
 

@@ -251,6 +251,45 @@ describe('observability', () => {
   });
 });
 
+describe('misbehaving adapters', () => {
+  it('an event sink that throws and a transport whose send throws do not break the loop', async () => {
+    const network = new InMemoryNetwork();
+    const ids = [NodeId('n1'), NodeId('n2'), NodeId('n3')];
+    const nodes = ids.map((id) => {
+      const inner = network.transport(id);
+      const transport = {
+        start: inner.start.bind(inner),
+        stop: inner.stop.bind(inner),
+        // Sends to n3 throw; n1 and n2 still form a quorum.
+        send: (to: NodeId, messages: Parameters<typeof inner.send>[1]) => {
+          if (to === ids[2]) throw new Error('broken transport');
+          inner.send(to, messages);
+        },
+      };
+      return new RaftNodeBuilder()
+        .withNodeId(id)
+        .withPeers(ids)
+        .withTransport(transport)
+        .withStateMachine(new KeyValueStore())
+        .withEventSink({
+          publish() {
+            throw new Error('broken sink');
+          },
+        })
+        .withOptions(FAST)
+        .build();
+    });
+    cleanup.push(async () => {
+      await Promise.all(nodes.map((n) => n.stop({ timeoutMs: 0 })));
+      network.close();
+    });
+    await Promise.all(nodes.map((n) => n.start()));
+    await waitFor(() => nodes.some((n) => n.role === 'leader' && n.id !== ids[2]), 10_000, 'a leader among n1, n2');
+    const leader = nodes.find((n) => n.role === 'leader') as RaftNode<string | undefined>;
+    expect((await leader.submit(set('still', 'works'))).status).toBe('committed');
+  });
+});
+
 describe('clean shutdown', () => {
   function timers(): number {
     return process.getActiveResourcesInfo().filter((r) => r === 'Timeout' || r === 'Immediate').length;
