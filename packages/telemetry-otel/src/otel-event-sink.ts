@@ -148,7 +148,6 @@ class OtelEventSinkImpl implements OtelEventSink {
     const event = record.event;
     const node = this.#node(record.nodeId);
     const recorded = !this.#excluded.has(event.type);
-    const attributes = (): Attributes => otelEventAttributes(record, this.#base);
 
     switch (event.type) {
       case 'electionStarted': {
@@ -162,14 +161,14 @@ class OtelEventSinkImpl implements OtelEventSink {
           attributes: { ...this.#base, 'raft.node.id': record.nodeId, 'raft.election.term': event.term, 'raft.election.pre_vote': event.preVote },
         });
         node.election = { span, preVote: event.preVote, term: event.term };
-        if (recorded) span.addEvent(event.type, attributes());
+        if (recorded) this.#addEvent(span, record);
         return;
       }
       case 'electionWon':
       case 'electionLost': {
         const election = node.election;
         if (election === undefined) break;
-        if (recorded) election.span.addEvent(event.type, attributes());
+        if (recorded) this.#addEvent(election.span, record);
         if (event.type === 'electionWon') election.span.setAttribute('raft.election.votes', event.votes);
         else election.span.setAttribute('raft.election.reason', event.reason);
         node.election = undefined;
@@ -181,14 +180,14 @@ class OtelEventSinkImpl implements OtelEventSink {
         node.save = tracer.startSpan('raft.snapshot.save', {
           attributes: { ...this.#base, 'raft.node.id': record.nodeId, 'raft.snapshot.index': event.index },
         });
-        if (recorded) node.save.addEvent(event.type, attributes());
+        if (recorded) this.#addEvent(node.save, record);
         return;
       }
       case 'snapshotSaved':
       case 'snapshotFailed': {
         const save = node.save;
         if (save === undefined) break;
-        if (recorded) save.addEvent(event.type, attributes());
+        if (recorded) this.#addEvent(save, record);
         node.save = undefined;
         if (event.type === 'snapshotSaved') {
           save.setAttributes({ 'raft.snapshot.index': event.index, 'raft.snapshot.term': event.term, 'raft.snapshot.size': event.size });
@@ -207,13 +206,13 @@ class OtelEventSinkImpl implements OtelEventSink {
           });
           node.sends.set(event.follower, send);
         }
-        if (recorded) send.addEvent(event.type, attributes());
+        if (recorded) this.#addEvent(send, record);
         return;
       }
       case 'snapshotSent': {
         const send = node.sends.get(event.to);
         if (send === undefined) break;
-        if (recorded) send.addEvent(event.type, attributes());
+        if (recorded) this.#addEvent(send, record);
         node.sends.delete(event.to);
         send.setAttributes({ 'raft.snapshot.index': event.index, 'raft.snapshot.size': event.size });
         this.#end(send, 'sent');
@@ -228,7 +227,7 @@ class OtelEventSinkImpl implements OtelEventSink {
         // A campaign that ends without electionWon/electionLost (the core reports those first
         // in every path it knows; this keeps a span from staying open if it ever does not).
         if (election !== undefined && (event.to === 'follower' || event.to === 'leader')) {
-          if (recorded) election.span.addEvent(event.type, attributes());
+          if (recorded) this.#addEvent(election.span, record);
           node.election = undefined;
           this.#end(election.span, event.to === 'leader' ? 'won' : 'lost');
           return;
@@ -242,17 +241,29 @@ class OtelEventSinkImpl implements OtelEventSink {
     if (!recorded) return;
     // Events during an election belong to its story; everything else stands alone.
     if (node.election !== undefined) {
-      node.election.span.addEvent(event.type, attributes());
+      this.#addEvent(node.election.span, record);
       return;
     }
-    const all = attributes();
-    const span = tracer.startSpan(`raft.${event.type}`, { attributes: all });
+    // The node and type are enough for a sampler; the rest is built only for a recording span
+    // (with no SDK registered, the API's spans record nothing and this costs next to nothing).
+    const span = tracer.startSpan(`raft.${event.type}`, { attributes: { 'raft.node.id': record.nodeId, 'raft.event.type': event.type } });
+    if (!span.isRecording()) {
+      span.end();
+      return;
+    }
+    const all = otelEventAttributes(record, this.#base);
+    span.setAttributes(all);
     span.addEvent(event.type, all);
     if (ERROR_EVENTS.has(event.type)) {
       const reason = (event as { readonly reason?: unknown }).reason;
       span.setStatus({ code: SpanStatusCode.ERROR, message: typeof reason === 'string' ? reason : event.type });
     }
     span.end();
+  }
+
+  /** Records the event as a span event on `span`, when the span records at all. */
+  #addEvent(span: Span, record: RaftEventRecord): void {
+    if (span.isRecording()) span.addEvent(record.event.type, otelEventAttributes(record, this.#base));
   }
 
   #node(id: NodeId): NodeSpans {

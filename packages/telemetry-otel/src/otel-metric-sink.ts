@@ -51,13 +51,28 @@ export interface OtelMetricSink extends MetricSink {
 
 interface GaugePoint {
   value: number;
+  /** What is observed: the configured attributes merged with the measurement's (a copy). */
   readonly attributes: MetricAttributes;
+  /** A copy of the measurement's own attributes and their count, for the fast path in `gauge`. */
+  readonly own: MetricAttributes;
+  readonly ownCount: number;
+}
+
+/** Gauge state: the last value per attribute set, by canonical key and by attributes object. */
+interface GaugePoints {
+  readonly byKey: Map<string, GaugePoint>;
+  /**
+   * Hosts pass the same attributes object again and again (`{ node }`): finding its point by
+   * identity skips building the key. Checked against the point's copy, so an object changed
+   * after use still lands in the right series.
+   */
+  readonly byObject: WeakMap<object, GaugePoint>;
 }
 
 type Instrument =
   | { readonly kind: 'counter'; readonly counter: Counter }
   | { readonly kind: 'histogram'; readonly histogram: Histogram }
-  | { readonly kind: 'gauge'; readonly gauge: ObservableGauge; readonly points: Map<string, GaugePoint> };
+  | { readonly kind: 'gauge'; readonly gauge: ObservableGauge; readonly points: GaugePoints };
 
 /**
  * A {@link MetricSink} built on `@opentelemetry/api`: one instrument per metric of the
@@ -132,14 +147,26 @@ class OtelMetricSinkImpl implements OtelMetricSink {
     try {
       const instrument = this.#instrument(name, 'gauge', value);
       if (instrument?.kind !== 'gauge') return;
-      const key = attributes === undefined ? '' : attributeKey(attributes);
-      const point = instrument.points.get(key);
+      const points = instrument.points;
+      if (attributes !== undefined) {
+        const known = points.byObject.get(attributes);
+        if (known !== undefined && sameAttributes(known, attributes)) {
+          known.value = value;
+          return;
+        }
+      }
+      const own = attributes ?? EMPTY;
+      const key = attributeKey(own);
+      let point = points.byKey.get(key);
       if (point !== undefined) {
         point.value = value;
       } else {
-        // A copy: the caller may reuse (and change) its attributes object after this call.
-        instrument.points.set(key, { value, attributes: Object.freeze({ ...this.#constant, ...attributes }) });
+        // Copies: the caller may reuse (and change) its attributes object after this call.
+        const copy = Object.freeze({ ...own });
+        point = { value, attributes: Object.freeze({ ...this.#constant, ...own }), own: copy, ownCount: Object.keys(copy).length };
+        points.byKey.set(key, point);
       }
+      if (attributes !== undefined) points.byObject.set(attributes, point);
     } catch (error) {
       this.#failures.fail(error);
     }
@@ -190,7 +217,7 @@ class OtelMetricSinkImpl implements OtelMetricSink {
         return { kind, histogram: meter.createHistogram(name, { unit, description, advice: { explicitBucketBoundaries } }) };
       }
       case 'gauge': {
-        const points = new Map<string, GaugePoint>();
+        const points: GaugePoints = { byKey: new Map(), byObject: new WeakMap() };
         const gauge = meter.createObservableGauge(name, { unit, description });
         gauge.addCallback((result) => this.#observe(points, result));
         return { kind, gauge, points };
@@ -203,9 +230,9 @@ class OtelMetricSinkImpl implements OtelMetricSink {
    * node pushes a new one (the SDK keeps cumulative series anyway, so forgetting here would not
    * remove them).
    */
-  #observe(points: Map<string, GaugePoint>, result: ObservableResult): void {
+  #observe(points: GaugePoints, result: ObservableResult): void {
     try {
-      for (const point of points.values()) result.observe(point.value, point.attributes);
+      for (const point of points.byKey.values()) result.observe(point.value, point.attributes);
     } catch (error) {
       this.#failures.fail(error);
     }
@@ -229,6 +256,18 @@ function validate(options: OtelMetricSinkOptions): void {
       throw new ConfigurationError(`attributes.${key}`, `must be a string, number or boolean, got ${typeof value}`);
     }
   }
+}
+
+const EMPTY: MetricAttributes = Object.freeze({});
+
+/** Whether `attributes` holds exactly the point's own attributes. */
+function sameAttributes(point: GaugePoint, attributes: MetricAttributes): boolean {
+  let count = 0;
+  for (const key in attributes) {
+    if (point.own[key] !== attributes[key]) return false;
+    count++;
+  }
+  return count === point.ownCount;
 }
 
 function isEmpty(attributes: MetricAttributes): boolean {

@@ -104,7 +104,7 @@ describe('otelMetricSink: instruments follow the catalogue (docs/metrics.md)', (
     expect(points<number>(exported.get('raft.commit.index'))).toEqual([{ attributes: { node: 'n1' }, value: 9 }]);
   });
 
-  it('a gauge keeps its own copy of the attributes', async () => {
+  it('a gauge keeps its own copy of the attributes, and follows an attributes object that changed', async () => {
     const { meterProvider, reader } = setup();
     const sink = otelMetricSink({ meterProvider });
     const attributes: Record<string, string> = { node: 'n1', follower: 'n2' };
@@ -112,6 +112,16 @@ describe('otelMetricSink: instruments follow the catalogue (docs/metrics.md)', (
     attributes['follower'] = 'n9';
     expect(points<number>((await reader.metrics()).get('raft.replication.inflight'))).toEqual([
       { attributes: { node: 'n1', follower: 'n2' }, value: 4 },
+    ]);
+    // The same object, changed, is another series now.
+    sink.gauge('raft.replication.inflight', 9, attributes);
+    Reflect.deleteProperty(attributes, 'follower');
+    sink.gauge('raft.replication.inflight', 1, attributes);
+    sink.gauge('raft.replication.inflight', 5, { node: 'n1', follower: 'n2' });
+    expect(points<number>((await reader.metrics()).get('raft.replication.inflight'))).toEqual([
+      { attributes: { node: 'n1', follower: 'n2' }, value: 5 },
+      { attributes: { node: 'n1', follower: 'n9' }, value: 9 },
+      { attributes: { node: 'n1' }, value: 1 },
     ]);
   });
 
