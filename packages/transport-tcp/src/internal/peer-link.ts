@@ -131,7 +131,7 @@ export class PeerLink {
     socket.on(this.#ctx.options.tls === undefined ? 'connect' : 'secureConnect', () => this.#onConnected(socket));
     socket.on('data', (chunk: Buffer) => this.#onData(socket, chunk));
     socket.on('error', (error) => {
-      if (this.#socket === socket && this.#failure === undefined) this.#failure = { reason: describeError(error), level: 'debug' };
+      if (this.#socket === socket && this.#failure === undefined) this.#failure = { reason: describeError(error), level: levelOf(error) };
     });
     socket.on('close', () => this.#onClose(socket));
     this.#ctx.log('debug', `connecting to ${this.#to} at ${formatEndpoint(address)}`, { peer: this.#to });
@@ -334,4 +334,13 @@ export class PeerLink {
     this.#backoffTimer = undefined;
     this.#flushImmediate = undefined;
   }
+}
+
+/** Errors that only say the peer is down or unreachable, routine while a node restarts. */
+const NETWORK_ERRORS: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL']);
+
+/** Log level of a socket error: routine network failures at debug, anything else (TLS trust failures above all) at warn. */
+function levelOf(error: unknown): 'debug' | 'warn' {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && NETWORK_ERRORS.has(code) ? 'debug' : 'warn';
 }
