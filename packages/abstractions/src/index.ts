@@ -102,6 +102,9 @@ export type {
   MetricName,
 } from './telemetry.js';
 
+// Checksums (CRC-32C, shared by the storage formats and the wire format)
+export { crc32c, formatCrc32c } from './checksum.js';
+
 // Errors
 export {
   RAFT_ERROR_CODES,
