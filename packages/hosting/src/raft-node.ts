@@ -294,6 +294,7 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
       this.#lifecycle = 'stopped';
       this.#halted = true;
       await this.#storage?.close().catch(() => undefined);
+      this.#hub.close();
       throw error;
     }
   }
@@ -844,7 +845,7 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
             insertByIndex(this.#readsWaitingApply, waiter);
           }
         } else {
-          this.#settle(waiter, this.#failure_(result));
+          this.#settle(waiter, this.#requestFailure(result));
         }
         return;
       }
@@ -854,7 +855,7 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
         const result = effect.result;
         if (result.status === 'completed') this.#settle(waiter, { status: 'completed', leaderId: result.leaderId });
         else if (result.status === 'timedOut') this.#settle(waiter, { status: 'timedOut' });
-        else this.#settle(waiter, this.#failure_(result));
+        else this.#settle(waiter, this.#requestFailure(result));
         return;
       }
       case 'configurationChangeResult':
@@ -865,7 +866,7 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
     }
   }
 
-  #failure_(result: { status: 'redirected'; leaderId: NodeId } | { status: 'rejected'; reason: RejectionReason }): RequestFailure {
+  #requestFailure(result: { status: 'redirected'; leaderId: NodeId } | { status: 'rejected'; reason: RejectionReason }): RequestFailure {
     if (result.status === 'redirected') {
       return { status: 'redirected', leaderId: result.leaderId, endpoint: this.#parts.directory.endpointOf(result.leaderId) };
     }
