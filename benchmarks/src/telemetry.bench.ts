@@ -203,7 +203,7 @@ const telemetries: readonly Telemetry[] = [
   },
 ];
 
-async function runCluster(telemetry: Telemetry): Promise<number> {
+async function runCluster(telemetry: Telemetry): Promise<ClusterRun> {
   const network = new InMemoryNetwork();
   const ids = ['n1', 'n2', 'n3'].map(NodeId);
   const sinks = telemetry.make();
@@ -227,49 +227,67 @@ async function runCluster(telemetry: Telemetry): Promise<number> {
     else await new Promise((resolve) => setTimeout(resolve, 5));
   }
   const payload = new Uint8Array(COMMAND_BYTES).fill(7);
-  const load = async (commands: number): Promise<number> => {
+  const load = async (commands: number): Promise<ClusterRun> => {
     let next = 0;
     let failed = 0;
     const client = async (): Promise<void> => {
       while (next++ < commands) if ((await (leader as RaftNode<number>).submit(payload)).status !== 'committed') failed++;
     };
+    const cpu = process.cpuUsage();
     const started = performance.now();
     await Promise.all(Array.from({ length: CONCURRENCY }, client));
+    const seconds = (performance.now() - started) / 1000;
+    const used = process.cpuUsage(cpu);
     if (failed > 0) throw new Error(`${failed} commands not committed`);
-    return commands / ((performance.now() - started) / 1000);
+    return { rate: commands / seconds, cpuMicrosPerCommit: (used.user + used.system) / commands };
   };
   await load(10_000); // warm-up
-  const rate = await load(COMMANDS);
+  const run = await load(COMMANDS);
   await Promise.all(nodes.map((n) => n.stop()));
   network.close();
   await sinks.close();
-  return rate;
+  return run;
 }
 
-const rates = new Map<string, number[]>(telemetries.map((t) => [t.name, []]));
+/**
+ * Wall-clock throughput of one in-process cluster depends on the machine's other load; the CPU
+ * time the process spent per commit (user + system) is much less sensitive to it, so both are
+ * reported.
+ */
+interface ClusterRun {
+  readonly rate: number;
+  readonly cpuMicrosPerCommit: number;
+}
+
+const runs = new Map<string, ClusterRun[]>(telemetries.map((t) => [t.name, []]));
 for (let round = 0; round < CLUSTER_ROUNDS; round++) {
-  for (const telemetry of telemetries) rates.get(telemetry.name)?.push(await runCluster(telemetry));
+  for (const telemetry of telemetries) runs.get(telemetry.name)?.push(await runCluster(telemetry));
 }
 const median = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
-const noopRate = median(rates.get('noop (default)') ?? []);
+const medianRate = (name: string): number => median((runs.get(name) ?? []).map((r) => r.rate));
+const medianCpu = (name: string): number => median((runs.get(name) ?? []).map((r) => r.cpuMicrosPerCommit));
+const NOOP = 'noop (default)';
 const clusterRows: Row[] = telemetries.map((t) => {
-  const values = rates.get(t.name) ?? [];
+  const values = runs.get(t.name) ?? [];
   return {
     call: `hosted 3-node cluster, ${t.name}`,
-    'commits/s (median)': Math.round(median(values)),
-    'commits/s (rounds)': values.map((v) => Math.round(v).toLocaleString('en-US')).join(' / '),
-    'vs noop': `${((median(values) / noopRate) * 100).toFixed(1)}%`,
+    'commits/s (median)': Math.round(medianRate(t.name)),
+    'commits/s (rounds)': values.map((v) => Math.round(v.rate).toLocaleString('en-US')).join(' / '),
+    'commits/s vs noop': `${((medianRate(t.name) / medianRate(NOOP)) * 100).toFixed(1)}%`,
+    'CPU µs/commit (median)': medianCpu(t.name),
+    'CPU/commit vs noop': `${((medianCpu(t.name) / medianCpu(NOOP)) * 100).toFixed(1)}%`,
   };
 });
-const otelRatio = median(rates.get('otel metrics + otel spans') ?? []) / noopRate;
+const OTEL = 'otel metrics + otel spans';
 
 writeReport({
   name: 'telemetry',
   description: `Cost of telemetry: ns per sink call (median of ${ROUNDS} rounds of ${CALLS.toLocaleString('en-US')} calls; OTel on real sdk-metrics / sdk-trace-base providers), and commits/s of a hosted 3-node in-memory cluster (concurrency ${CONCURRENCY}, ${COMMANDS.toLocaleString('en-US')} commands of ${COMMAND_BYTES} bytes, median of ${CLUSTER_ROUNDS} interleaved rounds) with each telemetry.`,
   rows: [...microRows, ...clusterRows],
   reference: {
-    'noop cluster commits/s (same run)': Math.round(noopRate),
-    'cluster with OTel sinks / with noop sinks': otelRatio.toFixed(3),
+    'noop cluster commits/s (same run)': Math.round(medianRate(NOOP)),
+    'commits/s with OTel sinks / with noop': (medianRate(OTEL) / medianRate(NOOP)).toFixed(3),
+    'CPU per commit with OTel sinks / with noop': (medianCpu(OTEL) / medianCpu(NOOP)).toFixed(3),
     'metrics collected from the sdk-metrics reader': collectedMetrics,
   },
 });
