@@ -52,7 +52,8 @@ interface ElectionSpan {
 /** Open spans of one node. Invariant: at most one election, one save, and one send per follower. */
 interface NodeSpans {
   election: ElectionSpan | undefined;
-  save: Span | undefined;
+  /** The snapshot being taken, and the index it will cover. */
+  save: { readonly span: Span; readonly index: number } | undefined;
   readonly sends: Map<NodeId, Span>;
 }
 
@@ -134,7 +135,7 @@ class OtelEventSinkImpl implements OtelEventSink {
   close(): void {
     for (const node of this.#nodes.values()) {
       if (node.election) this.#end(node.election.span, 'closed');
-      if (node.save) this.#end(node.save, 'closed');
+      if (node.save) this.#end(node.save.span, 'closed');
       for (const span of node.sends.values()) this.#end(span, 'closed');
       node.election = undefined;
       node.save = undefined;
@@ -176,17 +177,20 @@ class OtelEventSinkImpl implements OtelEventSink {
         return;
       }
       case 'snapshotTriggered': {
-        if (node.save !== undefined) this.#end(node.save, 'superseded');
-        node.save = tracer.startSpan('raft.snapshot.save', {
+        if (node.save !== undefined) this.#end(node.save.span, 'superseded');
+        const span = tracer.startSpan('raft.snapshot.save', {
           attributes: { ...this.#base, 'raft.node.id': record.nodeId, 'raft.snapshot.index': event.index },
         });
-        if (recorded) this.#addEvent(node.save, record);
+        node.save = { span, index: event.index };
+        if (recorded) this.#addEvent(span, record);
         return;
       }
       case 'snapshotSaved':
       case 'snapshotFailed': {
-        const save = node.save;
-        if (save === undefined) break;
+        // Only the outcome of the snapshot being taken ends its span; a failure to read a
+        // snapshot for sending (another index) stands alone.
+        if (node.save === undefined || node.save.index !== event.index) break;
+        const save = node.save.span;
         if (recorded) this.#addEvent(save, record);
         node.save = undefined;
         if (event.type === 'snapshotSaved') {

@@ -98,7 +98,12 @@ describe('otelEventSink: snapshot transfers are spans', () => {
     sink.publish(record({ type: 'snapshotSaved', index: 100 as never, term: t(2), size: 4096 }, { role: 'leader' }));
     sink.publish(record({ type: 'snapshotTriggered', index: 200 as never }, { role: 'leader' }));
     sink.publish(record({ type: 'snapshotFailed', index: 200 as never, reason: 'ENOSPC' }, { role: 'leader' }));
-    const [saved, failed] = exporter.getFinishedSpans();
+    // A failure of another snapshot (reading one to send) does not end the save in progress.
+    sink.publish(record({ type: 'snapshotTriggered', index: 300 as never }, { role: 'leader' }));
+    sink.publish(record({ type: 'snapshotFailed', index: 100 as never, reason: 'EIO' }, { role: 'leader' }));
+    expect(sink.openSpans).toBe(1);
+    const [saved, failed, readFailure] = exporter.getFinishedSpans();
+    expect(readFailure?.name).toBe('raft.snapshotFailed');
     expect(saved?.name).toBe('raft.snapshot.save');
     expect(saved?.attributes).toMatchObject({ 'raft.snapshot.index': 100, 'raft.snapshot.term': 2, 'raft.snapshot.size': 4096, 'raft.outcome': 'saved' });
     expect(eventNames(saved)).toEqual(['snapshotTriggered', 'snapshotSaved']);
