@@ -14,7 +14,6 @@
  *
  * Run: pnpm --filter @raft/benchmarks exec tsx src/run-all.ts telemetry
  */
-import { createRequire } from 'node:module';
 import type { TracerProvider } from '@opentelemetry/api';
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import {
@@ -29,18 +28,12 @@ import {
 import { type RaftNode, RaftNodeBuilder } from '@raft/hosting';
 import { memoryStorage } from '@raft/storage-memory';
 import { noopEventSink, noopMetricSink } from '@raft/telemetry-noop';
+import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { otelEventSink, otelMetricSink, pinoEventSink } from '@raft/telemetry-otel';
 import { InMemoryNetwork } from '@raft/transport-inmemory';
 import { type Row, writeReport } from './report.js';
 
-// @opentelemetry/sdk-trace-base is a devDependency of @raft/telemetry-otel, not (yet) of this
-// package: load it from there so spans are measured with the real SDK.
-interface TraceSdk {
-  BasicTracerProvider: new (config: { spanProcessors: unknown[] }) => TracerProvider & { shutdown(): Promise<void> };
-  BatchSpanProcessor: new (exporter: unknown) => unknown;
-}
-const requireFromOtel = createRequire(new URL('../../packages/telemetry-otel/package.json', import.meta.url));
-const traceSdk = requireFromOtel('@opentelemetry/sdk-trace-base') as TraceSdk;
+const traceSdk = { BasicTracerProvider, BatchSpanProcessor };
 
 /** A reader that never exports: recording cost only (collection happens off the hot path). */
 class QuietReader extends MetricReader {
