@@ -1,5 +1,4 @@
-import { CodecError, ConfigurationError, type RaftMessageType } from '@raft/abstractions';
-import { crc32c } from './internal/crc32c.js';
+import { CodecError, ConfigurationError, type RaftMessageType, crc32c } from '@raft/abstractions';
 
 /** The two bytes every frame starts with: ASCII `"RF"`. */
 export const FRAME_MAGIC: readonly [number, number] = [0x52, 0x46];
@@ -174,7 +173,7 @@ export function openFrame(frame: Uint8Array, options: DecodeOptions, accept: (ty
   const bodyEnd = frame.length - CHECKSUM_BYTES;
   if (bodyEnd < FRAME_HEADER_BYTES) throw new CodecError('CODEC_MALFORMED', 'frame too short for its checksum');
   const stored = new DataView(frame.buffer, frame.byteOffset + bodyEnd, CHECKSUM_BYTES).getUint32(0);
-  const actual = crc32c(frame, 0, bodyEnd);
+  const actual = crc32c(frame, 0, 0, bodyEnd);
   if (stored !== actual) {
     throw new CodecError('CODEC_MALFORMED', `checksum mismatch: frame says 0x${stored.toString(16)}, content hashes to 0x${actual.toString(16)}`);
   }

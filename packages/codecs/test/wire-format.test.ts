@@ -69,17 +69,25 @@ describe('byte layout (docs/wire-format.md)', () => {
     expect(hex(summed.subarray(9, 21))).toBe(hex(encodeMessage(requestVote).subarray(9)));
   });
 
-  it('the CRC-32C is the Castagnoli one (test vector "123456789" → 0xe3069283)', async () => {
-    const { crc32c } = await import('../src/internal/crc32c.js');
-    expect(crc32c(new TextEncoder().encode('123456789'))).toBe(0xe3069283);
-    const long = new Uint8Array(1000).map((_, k) => k * 31);
-    // Slicing-by-8 and the byte-at-a-time tail agree: hashing in one go equals a naive loop.
-    let naive = 0xffffffff;
-    for (const b of long) {
-      naive ^= b;
-      for (let k = 0; k < 8; k++) naive = naive & 1 ? 0x82f63b78 ^ (naive >>> 1) : naive >>> 1;
+  it('the checksum is the CRC-32C (Castagnoli) of header and body, as a big-endian uint32', () => {
+    // An independent bit-at-a-time CRC-32C, anchored on the standard check value.
+    const castagnoli = (bytes: Uint8Array): number => {
+      let crc = 0xffffffff;
+      for (const b of bytes) {
+        crc ^= b;
+        for (let k = 0; k < 8; k++) crc = crc & 1 ? 0x82f63b78 ^ (crc >>> 1) : crc >>> 1;
+      }
+      return (crc ^ 0xffffffff) >>> 0;
+    };
+    expect(castagnoli(new TextEncoder().encode('123456789'))).toBe(0xe3069283);
+    // Short frames and one long enough for the sliced CRC path (a 1000-byte payload).
+    const long: RaftMessage = { ...appendEntries, entries: [{ kind: 'command', index: i(8), term: t(3), payload: new Uint8Array(1000).map((_, k) => k * 31) }] };
+    for (const message of [requestVote, appendEntries, long]) {
+      const summed = encodeMessage(message, { checksum: true });
+      const trailer = new DataView(summed.buffer, summed.byteOffset + summed.length - 4, 4).getUint32(0);
+      expect(trailer).toBe(castagnoli(summed.subarray(0, summed.length - 4)));
+      expect(decodeMessage(summed, { requireChecksum: true })).toEqual(message);
     }
-    expect(crc32c(long)).toBe((naive ^ 0xffffffff) >>> 0);
   });
 
   it('integers take their shortest MessagePack form; above 2^32 a uint64', () => {

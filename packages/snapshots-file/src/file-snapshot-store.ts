@@ -10,8 +10,9 @@ import {
   type SnapshotStore,
   type SnapshotWriter,
   StorageError,
+  crc32c,
+  formatCrc32c,
 } from '@raft/abstractions';
-import { crc32c, formatCrc32c } from './internal/crc32c.js';
 import {
   MAX_FOOTER_BYTES,
   SNAPSHOT_FILE,

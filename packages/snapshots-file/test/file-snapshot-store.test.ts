@@ -1,8 +1,7 @@
 import { open, readFile, readdir, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type ClusterConfiguration, LogIndex, NodeId, type SnapshotStore, Term } from '@raft/abstractions';
+import { type ClusterConfiguration, LogIndex, NodeId, type SnapshotStore, Term, crc32c } from '@raft/abstractions';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { crc32c } from '../src/internal/crc32c.js';
 import { fileSnapshotStore } from '../src/index.js';
 import { removeDir, tempDir } from './helpers.js';
 
@@ -226,11 +225,5 @@ describe('fileSnapshotStore: options', () => {
     await expect(again.latest()).rejects.toMatchObject({ code: 'SNAPSHOT_CORRUPTED' });
     await again.close();
     await truncate(path, 0);
-  });
-});
-
-describe('crc32c (the internal copy)', () => {
-  it('gives the standard check value for "123456789"', () => {
-    expect(crc32c(new TextEncoder().encode('123456789'))).toBe(0xe3069283);
   });
 });

@@ -5,8 +5,9 @@ import {
   type SnapshotReader,
   type SnapshotStore,
   type SnapshotWriter,
+  crc32c,
+  formatCrc32c,
 } from '@raft/abstractions';
-import { crc32c, formatCrc32c } from './internal/crc32c.js';
 import { checkIndex, closedError } from './internal/errors.js';
 
 /** One committed snapshot held in memory. */

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { LogIndex, NodeId, Term } from '@raft/abstractions';
 import { sampleEntries, sampleEntry } from '@raft/harness/compliance';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { crc32c } from '../src/internal/crc32c.js';
 import type { WalFileSystem } from '../src/internal/fs.js';
 import { walStorage } from '../src/index.js';
 import { openWal, removeDir, tempDir } from './helpers.js';
@@ -252,17 +251,7 @@ describe('walStorage: segments', () => {
   });
 });
 
-describe('crc32c (the internal copy)', () => {
-  it('gives the standard check value for "123456789"', () => {
-    expect(crc32c(new TextEncoder().encode('123456789'))).toBe(0xe3069283);
-  });
-
-  it('is identical to the copies in storage-memory and snapshots-file', async () => {
-    const mine = await readFile(new URL('../src/internal/crc32c.ts', import.meta.url), 'utf8');
-    expect(await readFile(new URL('../../storage-memory/src/internal/crc32c.ts', import.meta.url), 'utf8')).toBe(mine);
-    expect(await readFile(new URL('../../snapshots-file/src/internal/crc32c.ts', import.meta.url), 'utf8')).toBe(mine);
-  });
-
+describe('the default snapshot store', () => {
   it('ships the default snapshot store as a copy of @raft/snapshots-file', async () => {
     const strip = (source: string): string => source.replace(/^\/\*\*[\s\S]*?\*\/\n(?=import)/, '').replace(/from '[^']*'/g, "from '?'");
     const copy = await readFile(new URL('../src/internal/snapshots/file-snapshot-store.ts', import.meta.url), 'utf8');

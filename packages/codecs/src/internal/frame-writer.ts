@@ -1,6 +1,5 @@
-import { InvalidArgumentError } from '@raft/abstractions';
+import { InvalidArgumentError, crc32c } from '@raft/abstractions';
 import { CHECKSUM_BYTES, FLAG_CHECKSUM, FRAME_HEADER_BYTES, FRAME_MAGIC, WIRE_VERSION } from '../frame.js';
-import { crc32c } from './crc32c.js';
 import type { Writer } from './writer.js';
 
 /** Extra bytes a frame needs besides its body. */
@@ -26,7 +25,7 @@ export function endFrame(w: Writer, start: number, checksum: boolean): void {
   if (length > 0xffff_ffff) throw new InvalidArgumentError(`frame body of ${length} bytes exceeds the 4 GiB the length field can describe`);
   w.u32At(start + 5, length);
   if (checksum) {
-    const crc = crc32c(w.buffer, start, w.position);
+    const crc = crc32c(w.buffer, 0, start, w.position);
     w.u32At(w.position, crc);
     w.position += CHECKSUM_BYTES;
   }

@@ -1,5 +1,4 @@
-import { LogIndex, type SnapshotMeta, Term } from '@raft/abstractions';
-import { crc32c } from './crc32c.js';
+import { LogIndex, type SnapshotMeta, Term, crc32c } from '@raft/abstractions';
 
 /**
  * On-disk layout of one snapshot file (format 1, documented in docs/storage-format.md):

@@ -1,5 +1,4 @@
-import { type ClusterConfiguration, type LogEntry, LogIndex, type NodeId, Term } from '@raft/abstractions';
-import { crc32c } from './crc32c.js';
+import { type ClusterConfiguration, type LogEntry, LogIndex, type NodeId, Term, crc32c } from '@raft/abstractions';
 import { FRAME_HEADER_BYTES, RecordType, getU64, paddedSize, setU64 } from './frame.js';
 
 /**

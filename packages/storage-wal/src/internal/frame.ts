@@ -1,4 +1,4 @@
-import { crc32c } from './crc32c.js';
+import { crc32c } from '@raft/abstractions';
 
 /**
  * Record framing shared by segment files and the meta file (format 1, docs/storage-format.md):
