@@ -5,6 +5,7 @@
  */
 import { type CommittedCommand, NodeId, type StateMachine } from '@raft/abstractions';
 import { type CommandResult, type RaftNode, RaftNodeBuilder } from '@raft/hosting';
+import { pinoEventSink } from '@raft/telemetry-otel';
 import { InMemoryNetwork } from '@raft/transport-inmemory';
 
 const encoder = new TextEncoder();
@@ -66,6 +67,9 @@ function describe(result: CommandResult<string | undefined>): string {
 const network = new InMemoryNetwork({ seed: 2024 });
 const ids = ['n1', 'n2', 'n3'].map(NodeId);
 const stores = new Map(ids.map((id) => [id, new KeyValueStore()]));
+// Every protocol event as one JSON line (node, term, role, event, fields) on stderr, at info
+// and above; the narrative below goes to stdout.
+const events = pinoEventSink({ destination: 2, level: 'info' });
 const nodes = ids.map((id) =>
   new RaftNodeBuilder()
     .withNodeId(id)
@@ -73,6 +77,7 @@ const nodes = ids.map((id) =>
     .withTransport(network.transport(id))
     .withPeerDirectory(network.directory())
     .withStateMachine(stores.get(id) as KeyValueStore)
+    .withEventSink(events)
     .withOptions({ tickMs: 10 })
     .build(),
 );
