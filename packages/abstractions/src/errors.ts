@@ -20,6 +20,7 @@ export type RaftErrorCode =
   | 'CODEC_FRAME_TOO_LARGE'
   | 'CODEC_UNSUPPORTED_VERSION'
   | 'TRANSPORT_HANDSHAKE_FAILED'
+  | 'TRANSPORT_LISTEN_FAILED'
   | 'TRANSPORT_CLOSED';
 
 /** All codes of {@link RaftErrorCode}, for documentation checks and exhaustive tests. */
@@ -40,6 +41,7 @@ export const RAFT_ERROR_CODES: readonly RaftErrorCode[] = [
   'CODEC_FRAME_TOO_LARGE',
   'CODEC_UNSUPPORTED_VERSION',
   'TRANSPORT_HANDSHAKE_FAILED',
+  'TRANSPORT_LISTEN_FAILED',
   'TRANSPORT_CLOSED',
 ];
 
@@ -153,9 +155,16 @@ export class CodecError extends RaftError {
   }
 }
 
-/** Raised by transports. Codes `TRANSPORT_HANDSHAKE_FAILED`, `TRANSPORT_CLOSED`. */
+/**
+ * Raised by transports. Codes `TRANSPORT_HANDSHAKE_FAILED`, `TRANSPORT_LISTEN_FAILED` (the
+ * listening socket could not be opened, for example the port is taken), `TRANSPORT_CLOSED`.
+ */
 export class TransportError extends RaftError {
-  constructor(code: 'TRANSPORT_HANDSHAKE_FAILED' | 'TRANSPORT_CLOSED', message: string, options: RaftErrorOptions = {}) {
+  constructor(
+    code: 'TRANSPORT_HANDSHAKE_FAILED' | 'TRANSPORT_LISTEN_FAILED' | 'TRANSPORT_CLOSED',
+    message: string,
+    options: RaftErrorOptions = {},
+  ) {
     super(code, message, false, options);
     this.name = 'TransportError';
   }

@@ -156,7 +156,7 @@ class TcpTransportImpl implements TcpTransport {
     } catch (error) {
       this.#state = 'stopping';
       this.#stopped = Promise.resolve();
-      throw new TransportError('TRANSPORT_CLOSED', `cannot listen on ${formatEndpoint({ host: listenHost, port: listenPort })}: ${describeError(error)}`, { cause: error });
+      throw new TransportError('TRANSPORT_LISTEN_FAILED', `cannot listen on ${formatEndpoint({ host: listenHost, port: listenPort })}: ${describeError(error)}`, { cause: error });
     }
     server.on('error', (error) => this.#log('warn', `listener error: ${describeError(error)}`));
     if (this.#state !== 'starting') throw new TransportError('TRANSPORT_CLOSED', 'stopped before it finished starting');

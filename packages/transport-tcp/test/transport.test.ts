@@ -181,7 +181,7 @@ describe('stop', () => {
       () => undefined,
       (e: unknown) => e,
     );
-    expect(isRaftError(error, 'TRANSPORT_CLOSED')).toBe(true);
+    expect(isRaftError(error, 'TRANSPORT_LISTEN_FAILED')).toBe(true);
     await b.stop();
   });
 });
