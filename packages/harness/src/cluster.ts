@@ -103,6 +103,12 @@ export interface SimulationOptions {
   readonly onApply?: (node: NodeId, entry: LogEntry) => void;
   /** Snapshotting and log compaction. @default off (the core never compacts) */
   readonly snapshot?: SnapshotOptions;
+  /**
+   * Most events (deliveries, completions, inputs) one tick may run before the run fails with
+   * `INV-13` (a message storm: something multiplies messages instead of bounding them).
+   * @default 100000
+   */
+  readonly maxEventsPerTick?: number;
 }
 
 /** Counters over the whole run. */
@@ -172,6 +178,8 @@ export interface SimulatedNodeView {
   durableSnapshot(): DurableSnapshot | undefined;
   /** The snapshot save, receive buffer and install commit in flight. */
   snapshotActivity(): SnapshotActivity;
+  /** This node's snapshot store counters over all its incarnations (saves, chunks, installs, losses). */
+  snapshotCounters(): Readonly<SnapshotStoreCounters>;
 }
 
 type ScheduledEvent =
@@ -261,6 +269,7 @@ export class SimulationCluster {
   private readonly checkGlobal: boolean;
   private readonly nodeChecks: NodeCheckMode;
   private readonly onApply: ((node: NodeId, entry: LogEntry) => void) | undefined;
+  private readonly maxEventsPerTick: number;
   private readonly snapshotPolicy: ResolvedSnapshotOptions | undefined;
   private readonly snapshotCounters = { chunksSent: 0, chunksSkipped: 0, compactionsIssued: 0, compactionsLost: 0, crashesBeforeCompaction: 0 };
   private readonly buckets = new Map<number, ScheduledEvent[]>();
@@ -307,6 +316,10 @@ export class SimulationCluster {
     this.checkGlobal = options.checkInvariants ?? true;
     this.nodeChecks = options.nodeChecks ?? 'everyInput';
     this.onApply = options.onApply;
+    this.maxEventsPerTick = options.maxEventsPerTick ?? 100_000;
+    if (!Number.isSafeInteger(this.maxEventsPerTick) || this.maxEventsPerTick < 1) {
+      throw new ConfigurationError('maxEventsPerTick', `must be a positive integer, got ${this.maxEventsPerTick}`);
+    }
     this.trace = new TraceRecorder(options.traceSize ?? 200);
     this.network = new SimulatedNetwork(this.nodeIds, this.random, { ...RELIABLE_NETWORK, ...options.network });
     this.checker = new InvariantChecker((invariant, node, detail) => this.fail(invariant, node, detail), {
@@ -800,6 +813,16 @@ export class SimulationCluster {
     this.draining = true;
     try {
       for (let i = 0; i < bucket.length; i++) {
+        // INV-13: zero-delay chains are fine, an unbounded multiplication of events is not.
+        if (i >= this.maxEventsPerTick) {
+          const kinds = new Map<string, number>();
+          for (let j = i; j < bucket.length; j++) {
+            const e = bucket[j] as ScheduledEvent;
+            const k = e.kind === 'deliver' ? e.message.type : e.kind;
+            kinds.set(k, (kinds.get(k) ?? 0) + 1);
+          }
+          this.fail('INV-13', undefined, `message storm: more than ${this.maxEventsPerTick} events in tick ${time} (${bucket.length - i} still queued: ${[...kinds].map(([k, n]) => `${k}=${n}`).join(' ')})`);
+        }
         this.pendingEvents--;
         this.run(bucket[i] as ScheduledEvent);
       }
@@ -1078,6 +1101,7 @@ export class SimulationCluster {
       compactionPending: () => node.disk.pendingList().some((w) => w.kind === 'compact'),
       durableSnapshot: () => node.snapshots.durableSnapshot(),
       snapshotActivity: () => node.snapshots.activity(),
+      snapshotCounters: () => ({ ...node.snapshots.counters }),
     };
   }
 

@@ -19,7 +19,8 @@ import { IllegalStateError, type NodeId } from '@raft/abstractions';
  *   same state-machine state (the committed prefix), and its log agrees with it.
  * - `INV-12` No message promises state that is not durable (votes, append acks), and a leader
  *   commits only entries durable on a quorum.
- * - `INV-13` Bounded resources (in-flight appends, uncommitted bytes).
+ * - `INV-13` Bounded resources (in-flight appends, uncommitted bytes, and no
+ *   message storm: the events of one tick stay under `maxEventsPerTick`).
  * - `HOST` the core broke the host contract (for example a non-contiguous append) or its own
  *   `checkInvariants()` failed.
  */

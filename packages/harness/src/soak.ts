@@ -1,5 +1,5 @@
 import { ConfigurationError } from '@raft/abstractions';
-import { type ClusterRaftOptions, SimulationCluster } from './cluster.js';
+import { type ClusterRaftOptions, SimulationCluster, type SnapshotOptions } from './cluster.js';
 import { SimulationRandom, deriveSeed } from './prng.js';
 
 /** Options of {@link runSoak}. */
@@ -18,6 +18,8 @@ export interface SoakOptions {
   readonly checkInvariants?: boolean;
   /** Core options. */
   readonly raft?: ClusterRaftOptions;
+  /** Snapshotting and log compaction (see `SimulationOptions.snapshot`). @default off */
+  readonly snapshot?: SnapshotOptions;
   /** Called after every round with the cluster (progress output). */
   readonly onRound?: (cluster: SimulationCluster) => void;
 }
@@ -38,6 +40,9 @@ export interface SoakReport {
   readonly fullChecks: number;
   readonly livenessChecks: number;
   readonly messagesSent: number;
+  /** Snapshots made durable (saves and installs). */
+  readonly snapshotsSaved: number;
+  readonly snapshotsInstalled: number;
   readonly wallSeconds: number;
   readonly ticksPerSecond: number;
   readonly inputsPerSecond: number;
@@ -66,6 +71,7 @@ export function runSoak(options: SoakOptions = {}): SoakReport {
     nodeChecks: 'onDemand',
     checkInvariants: options.checkInvariants ?? true,
     ...(options.raft === undefined ? {} : { raft: options.raft }),
+    ...(options.snapshot === undefined ? {} : { snapshot: options.snapshot }),
   });
   // The nemesis draws from its own stream derived from the seed, so the scenario is fixed by it.
   const nemesis = new SimulationRandom(deriveSeed(seed, 0x6e656d));
@@ -110,6 +116,8 @@ export function runSoak(options: SoakOptions = {}): SoakReport {
     fullChecks: cluster.invariants.checker.fullChecks,
     livenessChecks,
     messagesSent: cluster.network.totals().sent,
+    snapshotsSaved: stats.snapshots.savesCompleted,
+    snapshotsInstalled: stats.snapshots.installsCompleted,
     wallSeconds,
     ticksPerSecond: stats.ticks / wallSeconds,
     inputsPerSecond: stats.inputsDelivered / wallSeconds,

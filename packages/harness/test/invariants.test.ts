@@ -13,6 +13,7 @@ import {
 } from '@raft/abstractions';
 import { describe, expect, it } from 'vitest';
 import type { InvariantId } from '../src/errors.js';
+import { entryHash, prefixHash } from '../src/hash.js';
 import { InvariantChecker } from '../src/invariants.js';
 import { SimulationRandom } from '../src/prng.js';
 import { SimulatedSnapshotStore } from '../src/snapshots.js';
@@ -206,5 +207,108 @@ describe('InvariantChecker', () => {
     step(n1, [{ type: 'appendLog', entries: [e1] }], { role: 'leader', term: Term(1) });
     persist(n2, [e1]);
     expect(caught(() => step(n1, [], { role: 'leader', term: Term(1), commitIndex: LogIndex(1) }))).toBe('INV-12');
+  });
+
+  describe('with snapshots and compaction', () => {
+    const e1 = cmd(1, 1, 'a');
+    const e2 = cmd(2, 1, 'b');
+    const state1 = prefixHash(0, entryHash(e1));
+    const state2 = prefixHash(state1, entryHash(e2));
+    /** n1 leads term 1, e1 and e2 are durable everywhere, committed and applied on n1. */
+    function committedTwo() {
+      const t = setup();
+      t.step(n1, [{ type: 'appendLog', entries: [e1, e2] }], { role: 'leader', term: Term(1), lastIndex: LogIndex(2) });
+      for (const id of voters) t.persist(id, [e1, e2]);
+      const leader = { role: 'leader' as const, term: Term(1), lastIndex: LogIndex(2), commitIndex: LogIndex(2) };
+      t.step(n1, [{ type: 'apply', entries: [e1, e2] }], leader);
+      t.checker.stateApplied(n1, 1, state1);
+      t.checker.stateApplied(n1, 2, state2);
+      return { ...t, leader };
+    }
+    const saveSnapshot = (store: SimulatedSnapshotStore, index: number, term: number) => {
+      store.beginSave({ lastIncludedIndex: LogIndex(index), lastIncludedTerm: Term(term), configuration: { voters, learners: [] }, data: new Uint8Array(0) }, 0);
+      store.completeSave();
+    };
+
+    it('accepts a legal history: compaction of a committed prefix, a follower installing the committed state', () => {
+      const { checker, step, leader, stores } = committedTwo();
+      step(n1, [{ type: 'compactLog', upTo: LogIndex(1), term: Term(1) }], { ...leader, snapshotIndex: LogIndex(1) });
+      step(n1, [{ type: 'appendLog', entries: [cmd(3, 1, 'c')] }], { ...leader, lastIndex: LogIndex(3), snapshotIndex: LogIndex(1) });
+      saveSnapshot(stores.get(n3) as SimulatedSnapshotStore, 2, 1);
+      checker.stateRestored(n3, 2, 1, state2);
+      step(n3, [{ type: 'compactLog', upTo: LogIndex(2), term: Term(1) }], { term: Term(1), commitIndex: LogIndex(2), lastIndex: LogIndex(2), snapshotIndex: LogIndex(2) });
+      const installed: RaftMessage = { type: 'InstallSnapshotResponse', from: n3, to: n1, term: Term(1), lastIncludedIndex: LogIndex(2), nextOffset: 0, installed: true };
+      step(n3, [send(installed)], { term: Term(1), commitIndex: LogIndex(2), lastIndex: LogIndex(2), snapshotIndex: LogIndex(2) });
+      checker.checkConvergence(new Map([[n1, { appliedIndex: 2, fingerprint: state2 }], [n3, { appliedIndex: 2, fingerprint: state2 }]]));
+    });
+
+    it('INV-4: compacting the log beyond what is committed', () => {
+      const { step } = setup();
+      step(n1, [{ type: 'appendLog', entries: [e1] }], { term: Term(1), lastIndex: LogIndex(1) });
+      expect(caught(() => step(n1, [{ type: 'compactLog', upTo: LogIndex(1), term: Term(1) }], { term: Term(1), lastIndex: LogIndex(1) }))).toBe('INV-4');
+    });
+
+    it('INV-4: sending a snapshot of an uncommitted prefix', () => {
+      const { step } = setup();
+      const snapshot = { type: 'InstallSnapshot' as const, from: n1, to: n2, term: Term(1), lastIncludedIndex: LogIndex(1), lastIncludedTerm: Term(1), configuration: { voters, learners: [] }, offset: 0 };
+      expect(caught(() => step(n1, [{ type: 'sendSnapshot', message: snapshot, maxBytes: 64 }], { role: 'leader', term: Term(1) }))).toBe('INV-4');
+    });
+
+    it('INV-1: InstallSnapshot from a second sender in a term', () => {
+      const { step, leader } = committedTwo();
+      const snapshot = { type: 'InstallSnapshot' as const, from: n2, to: n3, term: Term(1), lastIncludedIndex: LogIndex(2), lastIncludedTerm: Term(1), configuration: { voters, learners: [] }, offset: 0 };
+      expect(leader.role).toBe('leader');
+      expect(caught(() => step(n2, [{ type: 'sendSnapshot', message: snapshot, maxBytes: 64 }], { term: Term(1) }))).toBe('INV-1');
+    });
+
+    it('INV-5: two state machines differ after the same index', () => {
+      const { checker } = committedTwo();
+      expect(caught(() => checker.stateApplied(n2, 2, state2 + 1))).toBe('INV-5');
+    });
+
+    it('INV-5 / INV-4: an installed snapshot that is not the committed prefix, or has another term', () => {
+      const a = committedTwo();
+      expect(caught(() => a.checker.stateRestored(n3, 2, 1, state1))).toBe('INV-5');
+      const b = committedTwo();
+      expect(caught(() => b.checker.stateRestored(n3, 2, 2, state2))).toBe('INV-4');
+    });
+
+    it('INV-6: an install that moves the state machine back', () => {
+      const { checker } = committedTwo();
+      expect(caught(() => checker.stateRestored(n1, 1, 1, state1))).toBe('INV-6');
+    });
+
+    it('INV-6: a restart from a state older than the newest durable snapshot, or with the compaction point moved back', () => {
+      const a = committedTwo();
+      const store = a.stores.get(n2) as SimulatedSnapshotStore;
+      saveSnapshot(store, 2, 1);
+      a.checker.stopProcess(n2);
+      const restart = (snapshotIndex: number, appliedIndex: number, fingerprint: number) =>
+        a.checker.startProcess(n2, {
+          disk: a.disks.get(n2) as SimulatedDisk,
+          snapshots: store,
+          baseIndex: snapshotIndex,
+          baseTerm: 1,
+          entries: [],
+          appliedIndex,
+          stateFingerprint: fingerprint,
+          status: status(n2, { term: Term(1), snapshotIndex: LogIndex(snapshotIndex), appliedIndex: LogIndex(appliedIndex), commitIndex: LogIndex(appliedIndex), lastIndex: LogIndex(snapshotIndex) }),
+        });
+      expect(caught(() => restart(1, 1, state1))).toBe('INV-6');
+      restart(2, 2, state2);
+      a.checker.stopProcess(n2);
+      expect(caught(() => restart(1, 2, state2))).toBe('INV-6');
+    });
+
+    it('INV-10: two nodes at the same applied index with different states after quiesce', () => {
+      const { checker } = committedTwo();
+      expect(caught(() => checker.checkConvergence(new Map([[n1, { appliedIndex: 2, fingerprint: state2 }], [n2, { appliedIndex: 2, fingerprint: 99 }]])))).toBe('INV-10');
+    });
+
+    it('INV-12: "installed" acknowledged before the snapshot is durable', () => {
+      const { step } = committedTwo();
+      const installed: RaftMessage = { type: 'InstallSnapshotResponse', from: n3, to: n1, term: Term(1), lastIncludedIndex: LogIndex(5), nextOffset: 0, installed: true };
+      expect(caught(() => step(n3, [send(installed)], { term: Term(1) }))).toBe('INV-12');
+    });
   });
 });

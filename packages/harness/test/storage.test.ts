@@ -72,4 +72,35 @@ describe('SimulatedDisk (durable vs in-flight)', () => {
     expect(disk.durableTermAt(2)).toBe(1);
     expect(disk.durableEntries().map((e) => e.index)).toEqual([3]);
   });
+
+  it('compaction of a log that does not hold (upTo, term) discards the whole log (compactLog contract)', () => {
+    const disk = new SimulatedDisk();
+    disk.issue({ kind: 'log', truncateAfter: undefined, entries: [noop(1, 1), noop(2, 1), noop(3, 1)] }, 0, random, fixed(0));
+    disk.issue({ kind: 'compact', upTo: LogIndex(2), term: Term(3) }, 0, random, fixed(0));
+    disk.completeNext();
+    disk.completeNext();
+    expect(disk.durableEntries()).toEqual([]);
+    expect(disk.durableBaseIndex()).toBe(2);
+    expect(disk.durableTermAt(2)).toBe(3);
+    const shorter = new SimulatedDisk();
+    shorter.issue({ kind: 'compact', upTo: LogIndex(7), term: Term(2) }, 0, random, fixed(0));
+    shorter.completeNext();
+    expect(shorter.durableLastIndex()).toBe(7);
+  });
+
+  it('boot recovery drops entries at or below the boot snapshot and a tail the core did not keep', () => {
+    const disk = new SimulatedDisk();
+    disk.issue({ kind: 'log', truncateAfter: undefined, entries: [noop(1, 1), noop(2, 1), noop(3, 1), noop(4, 1)] }, 0, random, fixed(0));
+    disk.completeNext();
+    disk.recover(2, 1, 3);
+    expect(disk.durableBaseIndex()).toBe(2);
+    expect(disk.durableEntries().map((e) => e.index)).toEqual([3]);
+    // A snapshot whose last entry the log holds with another term: nothing of the log chains.
+    const divergent = new SimulatedDisk();
+    divergent.issue({ kind: 'log', truncateAfter: undefined, entries: [noop(1, 1), noop(2, 1)] }, 0, random, fixed(0));
+    divergent.completeNext();
+    divergent.recover(2, 2, 2);
+    expect(divergent.durableEntries()).toEqual([]);
+    expect(() => divergent.recover(1, 1, 1)).toThrow(/below the durable compaction point/);
+  });
 });

@@ -14,12 +14,13 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '1' },
     steps: { type: 'string', default: '100000' },
     'heal-every': { type: 'string', default: '25' },
+    'snapshot-every': { type: 'string', default: '0' },
     help: { type: 'boolean', default: false },
   },
 });
 
 if (values.help) {
-  console.log('usage: pnpm sim [--nodes 5] [--seed 1] [--steps 100000] [--heal-every 25]');
+  console.log('usage: pnpm sim [--nodes 5] [--seed 1] [--steps 100000] [--heal-every 25] [--snapshot-every 0]');
   process.exit(0);
 }
 
@@ -33,6 +34,7 @@ try {
     seed,
     steps,
     healEveryRounds: Number(values['heal-every']),
+    ...(Number(values['snapshot-every']) > 0 ? { snapshot: { everyEntries: Number(values['snapshot-every']) } } : {}),
     onRound: (cluster) => {
       const done = cluster.stats().inputsDelivered;
       if (done - lastPrint >= 200_000) {
@@ -53,6 +55,7 @@ try {
   console.log(`  faults injected           ${report.faultsTotal} (${faults})`);
   console.log(`  invariants checked        after ${report.invariantChecks.toLocaleString('en-US')} inputs, ${report.fullChecks} full checks, ${report.livenessChecks} liveness checks`);
   console.log(`  messages sent             ${report.messagesSent.toLocaleString('en-US')}`);
+  console.log(`  snapshots                 ${report.snapshotsSaved} saved, ${report.snapshotsInstalled} installed`);
   console.log(`  wall time                 ${report.wallSeconds.toFixed(2)} s`);
   console.log(`  simulated ticks/s         ${Math.round(report.ticksPerSecond).toLocaleString('en-US')}`);
   console.log(`  inputs/s                  ${Math.round(report.inputsPerSecond).toLocaleString('en-US')}`);
