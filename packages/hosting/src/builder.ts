@@ -40,6 +40,7 @@ export type PeerSpec = NodeId | string | { readonly id: NodeId | string; readonl
 export class RaftNodeBuilder<Result = unknown> {
   #id: unknown;
   #peers: readonly PeerSpec[] | undefined;
+  #joining = false;
   #storage: StorageProvider | undefined;
   #transport: Transport | undefined;
   #stateMachine: StateMachine<Result> | undefined;
@@ -62,6 +63,22 @@ export class RaftNodeBuilder<Result = unknown> {
    */
   withPeers(peers: readonly PeerSpec[]): this {
     this.#peers = peers;
+    return this;
+  }
+
+  /**
+   * This node joins a cluster that is already running: it starts with an empty bootstrap
+   * configuration, never campaigns on its own, and learns its membership from the leader —
+   * by log entries or by a snapshot — once the leader adds it (`leader.addLearner(id)` or
+   * `leader.addVoter(id)`). Use it instead of `withPeers` (the two cannot be combined: a
+   * joining node must not invent a configuration of its own). After a restart the node's log
+   * or snapshot holds its membership, so building it with `joining()` again is right.
+   * A transport is required, and the others' transports must be able to reach this node
+   * (the in-memory network does; for TCP add this node's address to every member's peers).
+   * Pass endpoints for redirects with `withPeerDirectory`.
+   */
+  joining(): this {
+    this.#joining = true;
     return this;
   }
 
@@ -116,14 +133,25 @@ export class RaftNodeBuilder<Result = unknown> {
    */
   build(): RaftNode<Result> {
     const id = toNodeId('nodeId', this.#id);
-    if (this.#peers === undefined) {
-      throw new ConfigurationError('peers', 'is required: pass the voters of the cluster to withPeers ([] for a single-node cluster)');
+    if (this.#joining && this.#peers !== undefined) {
+      throw new ConfigurationError(
+        'peers',
+        'cannot be combined with joining(): a joining node has no bootstrap voters and learns its membership from the leader (pass endpoints with withPeerDirectory)',
+      );
     }
-    if (!Array.isArray(this.#peers)) throw new ConfigurationError('peers', 'must be an array');
-    const voters: NodeId[] = [id];
+    if (this.#peers === undefined && !this.#joining) {
+      throw new ConfigurationError(
+        'peers',
+        'is required: pass the voters of the cluster to withPeers ([] for a single-node cluster), or call joining() for a node that joins a running cluster',
+      );
+    }
+    if (this.#peers !== undefined && !Array.isArray(this.#peers)) throw new ConfigurationError('peers', 'must be an array');
+    // Invariant: a joining node boots with no voter at all (not even itself), so it cannot
+    // elect itself leader of a cluster of its own before the real leader reaches it.
+    const voters: NodeId[] = this.#joining ? [] : [id];
     const endpoints = new Map<NodeId, string>();
     const seen = new Set<NodeId>();
-    for (const spec of this.#peers) {
+    for (const spec of this.#peers ?? []) {
       const peerId = toNodeId('peers', typeof spec === 'object' && spec !== null ? spec.id : spec);
       if (seen.has(peerId)) throw new ConfigurationError('peers', `lists ${peerId} twice`);
       seen.add(peerId);
@@ -138,6 +166,7 @@ export class RaftNodeBuilder<Result = unknown> {
     if (typeof storage.open !== 'function') throw new ConfigurationError('storage', 'must be a StorageProvider (with open())');
     let transport = this.#transport;
     if (transport === undefined) {
+      if (this.#joining) throw new ConfigurationError('transport', 'is required for a node that joins a cluster');
       if (voters.length > 1) throw new ConfigurationError('transport', 'is required for a cluster of more than one node');
       transport = loneTransport();
     }

@@ -1,5 +1,6 @@
 import {
   type ClusterConfiguration,
+  type ConfigurationChange,
   CommandTooLargeError,
   type CommittedCommand,
   type EventSink,
@@ -11,7 +12,7 @@ import {
   MailboxFullError,
   type MetricAttributes,
   type MetricSink,
-  type NodeId,
+  NodeId,
   type PeerDirectory,
   type RaftEffect,
   type RaftError,
@@ -33,6 +34,8 @@ import {
   type StorageProvider,
   type Term,
   type Transport,
+  allMembers,
+  isJointConfiguration,
 } from '@raft/abstractions';
 import { noopEventSink } from '@raft/telemetry-noop';
 import { type BootSnapshot, type RaftBootState, RaftNodeState, type ResolvedRaftOptions } from '@raft/core';
@@ -45,7 +48,13 @@ import type {
   CommandOutcome,
   CommandRejectionReason,
   CommandResult,
+  MembershipOptions,
+  MembershipRejectionReason,
+  MembershipResult,
+  MembershipSource,
+  MembershipUpdate,
   NodeEventMap,
+  PromoteOptions,
   ReadResult,
   RequestFailure,
   RequestOptions,
@@ -68,6 +77,14 @@ export interface NodeStatus extends RaftStatus {
   readonly pendingRequests: number;
   /** The error that made the node fail (persistence or state machine), if any. */
   readonly failure: RaftError | undefined;
+  /**
+   * The committed membership as of the applied index (what a snapshot taken now records);
+   * {@link RaftStatus.configuration} is the configuration in force (the latest in the log,
+   * in force as soon as appended, dissertation §4.1).
+   */
+  readonly committedConfiguration: ClusterConfiguration;
+  /** Index of the entry (or snapshot) {@link committedConfiguration} comes from; 0 for the bootstrap one. */
+  readonly committedConfigurationIndex: LogIndex;
 }
 
 /** Metadata of one log entry (no payload). */
@@ -93,6 +110,7 @@ export interface LogInfo {
 /** Everything the builder hands to a node. */
 export interface RaftNodeParts<Result> {
   readonly id: NodeId;
+  /** Voters of the bootstrap configuration; empty for a node that joins a running cluster. */
   readonly voters: readonly NodeId[];
   readonly storage: StorageProvider;
   readonly transport: Transport;
@@ -107,9 +125,13 @@ export interface RaftNodeParts<Result> {
 /** A client request waiting for its answer. */
 interface Waiter<R> extends HasDeadline {
   readonly requestId: number;
-  readonly kind: 'command' | 'read' | 'transfer';
-  /** `queued` in the mailbox, `appended` to the log (commands), `reading` (read index known). */
-  state: 'queued' | 'appended' | 'reading';
+  readonly kind: 'command' | 'read' | 'transfer' | 'membership';
+  /**
+   * `queued` in the mailbox, `appended` to the log (commands, membership changes), `reading`
+   * (read index known), `catchingUp` (a promotion waiting for its learner, not yet sent to
+   * the core), `joint` (a joint change whose C_old,new committed, waiting for C_new).
+   */
+  state: 'queued' | 'appended' | 'reading' | 'catchingUp' | 'joint';
   settled: boolean;
   readonly resolve: (result: R) => void;
   readonly signal: AbortSignal | undefined;
@@ -120,12 +142,17 @@ interface Waiter<R> extends HasDeadline {
   term: number;
   /** Another command waiting at the same index (from an earlier term). */
   next: Waiter<R> | undefined;
+  /** Membership changes: the change to hand to the core. */
+  change: ConfigurationChange | undefined;
+  /** Promotions: the learner's allowed lag behind the leader's last index. */
+  maxLag: number;
 }
 
 type CommandWaiter = Waiter<CommandResult<unknown>>;
 type ReadWaiter = Waiter<ReadResult>;
 type TransferWaiter = Waiter<TransferResult>;
-type AnyWaiter = CommandWaiter | ReadWaiter | TransferWaiter;
+type MembershipWaiter = Waiter<MembershipResult>;
+type AnyWaiter = CommandWaiter | ReadWaiter | TransferWaiter | MembershipWaiter;
 
 /** A mailbox slot: the input and whether it counts against the capacity. */
 interface Slot {
@@ -192,6 +219,12 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
   /** Reads with a read index, waiting for the state machine to apply it, by ascending index. */
   #readsWaitingApply: ReadWaiter[] = [];
   readonly #deadlines = new Deadlines<AnyWaiter>();
+  /** Membership changes whose (first) configuration entry is in the log, by its index. */
+  readonly #changesByIndex = new Map<number, MembershipWaiter[]>();
+  /** Joint changes whose C_old,new committed: answered when the next configuration entry (C_new) applies. */
+  #changesLeavingJoint: MembershipWaiter[] = [];
+  /** Promotions waiting for their learner to catch up (checked every tick). */
+  #promotionsCatchingUp: MembershipWaiter[] = [];
   #drainWaiters: (() => void)[] = [];
 
   /** Sends of the current turn, by recipient. */
@@ -204,8 +237,14 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
   #applied = 0;
   /** Term of the newest applied entry (0 before any). */
   #appliedTerm = 0;
-  /** The configuration in force at the applied index (what a snapshot taken now records). */
+  /**
+   * The configuration in force at the applied index (what a snapshot taken now records) —
+   * from applied configuration entries and installed snapshots, never from the latest (maybe
+   * uncommitted) configuration of the log (§5.4: a snapshot holds the configuration as of its index).
+   */
   #appliedConfiguration: ClusterConfiguration = { voters: [], learners: [] };
+  #appliedConfigurationIndex = 0;
+  #appliedConfigurationSource: MembershipSource = 'boot';
   /** Index of the newest snapshot saved or installed (0 = none). */
   #snapshotIndex = 0;
   /** Chunks of a snapshot received from the leader are written one after another. */
@@ -271,6 +310,7 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
       this.#appliedTerm = boot.snapshot?.lastIncludedTerm ?? 0;
       this.#snapshotIndex = boot.snapshot?.lastIncludedIndex ?? 0;
       this.#appliedConfiguration = boot.snapshot?.configuration ?? (boot.configuration as ClusterConfiguration);
+      this.#appliedConfigurationIndex = boot.snapshot?.lastIncludedIndex ?? 0;
       this.#commitIndex = status.commitIndex;
       this.#commitReported = status.commitIndex;
       this.#term = status.term;
@@ -506,6 +546,229 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
     }));
   }
 
+  // ---- membership (dissertation ch. 4) -------------------------------------------------------
+
+  /**
+   * Adds `nodeId` as a learner: it receives the log (or a snapshot) but never votes or counts
+   * toward a quorum. Start the new node with `RaftNodeBuilder.joining()` and make sure the
+   * transport can reach it. Resolves `committed` once the configuration entry is committed.
+   * Only the leader changes the membership; other nodes answer `redirected`.
+   * @throws InvalidArgumentError (as a rejected promise) for a malformed id or option.
+   */
+  addLearner(nodeId: NodeId | string, options: MembershipOptions = {}): Promise<MembershipResult> {
+    return this.#nodeChange('addLearner', nodeId, options);
+  }
+
+  /**
+   * Promotes the learner `nodeId` to voter (a single-server change, §4.1) once its match
+   * index is within `maxLagEntries` of the leader's last index — so the new voter does not
+   * stall commits while it catches up (§4.2.1). Until then nothing is proposed: a timeout
+   * while waiting answers `timedOut` with outcome `notCommitted`.
+   * @throws InvalidArgumentError (as a rejected promise) for a malformed id or option.
+   */
+  promoteLearner(nodeId: NodeId | string, options: PromoteOptions = {}): Promise<MembershipResult> {
+    const lag = maxLagOf(options);
+    if (typeof lag !== 'number') return Promise.reject(lag);
+    return this.#nodeChange('promoteLearner', nodeId, options, lag);
+  }
+
+  /**
+   * Adds `nodeId` as a voter the safe way: as a learner first, then — once it caught up to
+   * within `maxLagEntries` — promoted (dissertation §4.2.1: a new server without the log would
+   * otherwise count toward the quorum before it can help). One `timeoutMs` covers both steps.
+   * A node that is already a learner is only promoted, so calling it again after a failure in
+   * the second step resumes it. If the first step committed and the second did not, the node
+   * stays a learner (see `status().committedConfiguration`).
+   * @throws InvalidArgumentError (as a rejected promise) for a malformed id or option.
+   */
+  async addVoter(nodeId: NodeId | string, options: PromoteOptions = {}): Promise<MembershipResult> {
+    const id = toNodeIdArgument(nodeId);
+    const lag = maxLagOf(options);
+    const timeoutMs = this.#timeout(options.timeoutMs);
+    if (typeof id !== 'string') throw id;
+    if (typeof lag !== 'number') throw lag;
+    if (typeof timeoutMs !== 'number') throw timeoutMs;
+    const deadline = performance.now() + timeoutMs;
+    const inForce = this.#role === 'leader' ? this.#core?.status().configuration : undefined;
+    if (inForce?.voters.includes(id) === true && inForce.oldVoters === undefined) return membershipRejected('invalidChange');
+    if (inForce?.learners.includes(id) !== true) {
+      const added = await this.addLearner(id, options);
+      if (added.status !== 'committed') return added;
+    }
+    const remaining = deadline - performance.now();
+    // The learner step used up the time: the promotion was never proposed.
+    if (remaining <= 0) return { status: 'timedOut', outcome: 'notCommitted' };
+    return this.promoteLearner(id, { ...options, timeoutMs: remaining });
+  }
+
+  /**
+   * Removes the voter or learner `nodeId` (a single-server change). Removing the leader
+   * itself works: it keeps leading until the new configuration is committed, then steps down
+   * (§4.2.2) and the others elect a leader among themselves. A removed node no longer
+   * campaigns once it learns its removal committed; stop it when `membershipChanged` reports
+   * `member: false`.
+   * @throws InvalidArgumentError (as a rejected promise) for a malformed id or option.
+   */
+  removeNode(nodeId: NodeId | string, options: MembershipOptions = {}): Promise<MembershipResult> {
+    return this.#nodeChange('removeNode', nodeId, options);
+  }
+
+  /**
+   * Replaces the whole membership. A change whose voter sets differ by at most one server
+   * goes straight to C_new; anything else through joint consensus C_old,new (§4.3), and the
+   * promise resolves only once C_new is committed. New voters join without catching up first
+   * — prefer `addVoter` for adding servers one at a time.
+   * @throws InvalidArgumentError (as a rejected promise) when `voters`/`learners` are not arrays of node ids.
+   */
+  changeMembership(members: { readonly voters: readonly (NodeId | string)[]; readonly learners?: readonly (NodeId | string)[] }, options: MembershipOptions = {}): Promise<MembershipResult> {
+    if (typeof members !== 'object' || members === null || !Array.isArray(members.voters) || (members.learners !== undefined && !Array.isArray(members.learners))) {
+      return Promise.reject(new InvalidArgumentError('changeMembership takes { voters: NodeId[], learners?: NodeId[] }'));
+    }
+    const voters: NodeId[] = [];
+    const learners: NodeId[] = [];
+    for (const [list, out] of [[members.voters, voters], [members.learners ?? [], learners]] as const) {
+      for (const value of list) {
+        const id = toNodeIdArgument(value);
+        if (typeof id !== 'string') return Promise.reject(id);
+        out.push(id);
+      }
+    }
+    return this.#membership({ type: 'setMembers', voters, learners }, options, undefined);
+  }
+
+  #nodeChange(type: 'addLearner' | 'promoteLearner' | 'removeNode', nodeId: NodeId | string, options: MembershipOptions, maxLag?: number): Promise<MembershipResult> {
+    const id = toNodeIdArgument(nodeId);
+    if (typeof id !== 'string') return Promise.reject(id);
+    return this.#membership({ type, nodeId: id }, options, maxLag);
+  }
+
+  #membership(change: ConfigurationChange, options: MembershipOptions, maxLag: number | undefined): Promise<MembershipResult> {
+    const timeoutMs = this.#timeout(options.timeoutMs);
+    if (typeof timeoutMs !== 'number') return Promise.reject(timeoutMs);
+    const refused = this.#refusal();
+    if (refused !== undefined) return Promise.resolve(membershipRejected(refused.reason, refused.error));
+    if (options.signal?.aborted) return Promise.resolve({ status: 'cancelled', reason: 'aborted', outcome: 'notCommitted' });
+    if (this.#externalInMailbox >= this.#parts.hosting.mailboxCapacity) {
+      return Promise.resolve(membershipRejected('overloaded', new MailboxFullError(this.#parts.hosting.mailboxCapacity)));
+    }
+    return new Promise<MembershipResult>((resolve) => {
+      const waiter = this.#register('membership', timeoutMs, options.signal, resolve);
+      waiter.change = change;
+      if (maxLag === undefined) {
+        this.#proposeChange(waiter);
+        return;
+      }
+      waiter.state = 'catchingUp';
+      waiter.maxLag = maxLag;
+      if (!this.#maybeProposePromotion(waiter)) this.#promotionsCatchingUp.push(waiter);
+    });
+  }
+
+  #proposeChange(waiter: MembershipWaiter): void {
+    waiter.state = 'queued';
+    this.#enqueue({ type: 'changeConfiguration', requestId: waiter.requestId, change: waiter.change as ConfigurationChange }, true);
+  }
+
+  /**
+   * Proposes a waiting promotion once its learner is within `maxLag` entries of the leader's
+   * last index; returns whether it did. Anything the core decides better (this node is not the
+   * leader, the node is not a learner) goes to the core at once.
+   */
+  #maybeProposePromotion(waiter: MembershipWaiter): boolean {
+    const core = this.#core;
+    const change = waiter.change;
+    if (core === undefined || change?.type !== 'promoteLearner' || this.#role !== 'leader') {
+      this.#proposeChange(waiter);
+      return true;
+    }
+    const s = core.status();
+    const progress = s.progress.find((p) => p.nodeId === change.nodeId);
+    if (!s.configuration.learners.includes(change.nodeId) || progress === undefined || progress.matchIndex + waiter.maxLag >= s.lastIndex) {
+      this.#proposeChange(waiter);
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * The committed membership as an async iterable: first the one this node knows now, then
+   * every change (`membershipChanged`). It ends when the node stops or `signal` aborts; a
+   * consumer more than `bufferSize` updates behind loses the oldest.
+   */
+  committedMembership(options: StreamOptions = {}): AsyncIterableIterator<MembershipUpdate> {
+    const stream = this.#hub.stream('membershipChanged', options);
+    let current: MembershipUpdate | undefined = options.signal?.aborted === true ? undefined : this.#membershipUpdate();
+    const iterator: AsyncIterableIterator<MembershipUpdate> = {
+      next: async (): Promise<IteratorResult<MembershipUpdate>> => {
+        if (current !== undefined) {
+          const value = current;
+          current = undefined;
+          return { value, done: false };
+        }
+        return stream.next();
+      },
+      return: async (): Promise<IteratorResult<MembershipUpdate>> => {
+        current = undefined;
+        return (await stream.return?.()) ?? { value: undefined, done: true };
+      },
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
+  }
+
+  #membershipUpdate(): MembershipUpdate {
+    const configuration = this.#appliedConfiguration;
+    return {
+      index: this.#appliedConfigurationIndex as LogIndex,
+      configuration: copyConfiguration(configuration),
+      joint: isJointConfiguration(configuration),
+      member: allMembers(configuration).includes(this.id),
+      source: this.#appliedConfigurationSource,
+    };
+  }
+
+  /** The applied membership changed (a configuration entry applied, or a snapshot installed). */
+  #setAppliedConfiguration(configuration: ClusterConfiguration, index: LogIndex, source: MembershipSource): void {
+    const changed = !sameConfiguration(configuration, this.#appliedConfiguration);
+    this.#appliedConfiguration = configuration;
+    this.#appliedConfigurationIndex = index;
+    this.#appliedConfigurationSource = source;
+    if (changed || source === 'log') {
+      if (this.#hub.wants('membershipChanged')) this.#hub.emit('membershipChanged', this.#membershipUpdate());
+    }
+  }
+
+  /**
+   * A configuration entry is applied (so committed): answer the changes it decides. A change
+   * is committed iff the entry applied at its index has its term (Log Matching, §5.3); a joint
+   * change C_old,new then waits for C_new — the next configuration entry to commit, since no
+   * leader accepts another change while the configuration is joint and every leader leaves a
+   * committed joint configuration on its own (§4.3).
+   */
+  #onConfigurationApplied(entry: LogEntry & { kind: 'configuration' }): void {
+    const joint = isJointConfiguration(entry.configuration);
+    if (!joint && this.#changesLeavingJoint.length > 0) {
+      const done = this.#changesLeavingJoint;
+      this.#changesLeavingJoint = [];
+      for (const waiter of done) this.#settle(waiter, changeCommitted(entry));
+    }
+    const waiting = this.#changesByIndex.get(entry.index);
+    if (waiting === undefined) return;
+    this.#changesByIndex.delete(entry.index);
+    for (const waiter of waiting) {
+      if (waiter.settled) continue;
+      if (waiter.term !== entry.term) {
+        // A different entry committed at its index: this change never will (§5.3).
+        this.#settle(waiter, membershipRejected('leadershipLost'));
+      } else if (joint) {
+        waiter.state = 'joint';
+        this.#changesLeavingJoint.push(waiter);
+      } else {
+        this.#settle(waiter, changeCommitted(entry));
+      }
+    }
+  }
+
   #request<R extends ReadResult | TransferResult>(kind: 'read' | 'transfer', options: RequestOptions, input: (requestId: number) => RaftInput): Promise<R> {
     const timeoutMs = this.#timeout(options.timeoutMs);
     if (typeof timeoutMs !== 'number') return Promise.reject(timeoutMs);
@@ -558,6 +821,8 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
       index: 0,
       term: 0,
       next: NO_WAITER,
+      change: undefined,
+      maxLag: 0,
     };
     this.#requests.set(waiter.requestId, waiter as unknown as AnyWaiter);
     this.#deadlines.add(waiter as unknown as AnyWaiter);
@@ -578,6 +843,7 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
     this.#requests.delete(waiter.requestId);
     if (waiter.onAbort !== undefined) waiter.signal?.removeEventListener('abort', waiter.onAbort);
     if (waiter.kind === 'command' && waiter.state === 'appended') this.#unlinkIndex(waiter as CommandWaiter);
+    else if (waiter.kind === 'membership') this.#unlinkChange(waiter as MembershipWaiter);
     (waiter.resolve as (r: typeof result) => void)(result);
     if (this.#drainWaiters.length > 0) this.#wakeDrained();
   }
@@ -585,17 +851,32 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
   /** Ends a wait without an answer from the cluster: abort, stop, node failure or timeout. */
   #cancel(waiter: AnyWaiter, reason: 'aborted' | 'stopped' | 'failed' | 'timedOut'): void {
     if (waiter.settled) return;
-    if (waiter.kind === 'command') {
+    if (waiter.kind === 'command' || waiter.kind === 'membership') {
       // Still queued: it will never reach the core (skipped at dequeue) — definitely not
-      // committed. Appended: it may still commit elsewhere — unknown (reliability.md lesson 5).
-      const outcome: CommandOutcome = waiter.state === 'queued' ? 'notCommitted' : 'unknown';
-      if (reason === 'timedOut') this.#settle(waiter, { status: 'timedOut', outcome });
-      else this.#settle(waiter, { status: 'cancelled', reason, outcome });
+      // committed; likewise a promotion still waiting for its learner. Appended: it may still
+      // commit elsewhere — unknown (reliability.md lesson 5).
+      const outcome: CommandOutcome = waiter.state === 'queued' || waiter.state === 'catchingUp' ? 'notCommitted' : 'unknown';
+      const w = waiter as CommandWaiter;
+      if (reason === 'timedOut') this.#settle(w, { status: 'timedOut', outcome });
+      else this.#settle(w, { status: 'cancelled', reason, outcome });
       return;
     }
     const w = waiter as ReadWaiter | TransferWaiter;
     if (w.kind === 'read' && w.state === 'reading') this.#readsWaitingApply = this.#readsWaitingApply.filter((r) => r !== w);
     this.#settle(w, reason === 'timedOut' ? { status: 'timedOut' } : { status: 'cancelled', reason });
+  }
+
+  #unlinkChange(waiter: MembershipWaiter): void {
+    if (waiter.state === 'appended') {
+      const list = this.#changesByIndex.get(waiter.index);
+      if (list === undefined) return;
+      const rest = list.filter((w) => w !== waiter);
+      if (rest.length === 0) this.#changesByIndex.delete(waiter.index);
+      else this.#changesByIndex.set(waiter.index, rest);
+    } else if (waiter.state === 'joint') {
+      this.#changesLeavingJoint = this.#changesLeavingJoint.filter((w) => w !== waiter);
+    }
+    // catchingUp: dropped from #promotionsCatchingUp on the next tick (it is settled).
   }
 
   #unlinkIndex(waiter: CommandWaiter): void {
@@ -626,6 +907,8 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
       mailboxDepth: this.#mailbox.length,
       pendingRequests: this.#requests.size,
       failure: this.#failure,
+      committedConfiguration: copyConfiguration(this.#appliedConfiguration),
+      committedConfigurationIndex: this.#appliedConfigurationIndex as LogIndex,
     };
   }
 
@@ -711,6 +994,9 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
       for (const waiter of this.#deadlines.expired(now)) this.#cancel(waiter, 'timedOut');
       if (this.#deadlines.size > 2 * this.#requests.size + 1024) this.#deadlines.compact();
     }
+    if (this.#promotionsCatchingUp.length > 0) {
+      this.#promotionsCatchingUp = this.#promotionsCatchingUp.filter((w) => !w.settled && !this.#maybeProposePromotion(w));
+    }
     // At most one tick waits in the mailbox: a loop that lags sees fewer ticks (slower
     // timers, which is safe) rather than a burst of them.
     if (this.#tickQueued) return;
@@ -734,7 +1020,7 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
         if (input.type === 'tick') {
           this.#tickQueued = false;
           this.#ticks++;
-        } else if (input.type === 'propose' || input.type === 'read' || input.type === 'transferLeadership') {
+        } else if (input.type === 'propose' || input.type === 'read' || input.type === 'transferLeadership' || input.type === 'changeConfiguration') {
           // Answered (timed out, aborted) while queued: never reaches the core.
           if (!this.#requests.has(input.requestId)) continue;
         }
@@ -858,9 +1144,25 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
         else this.#settle(waiter, this.#requestFailure(result));
         return;
       }
-      case 'configurationChangeResult':
-        // Membership changes are not offered by this host yet; nothing waits for them.
+      case 'configurationChangeResult': {
+        const waiter = this.#requests.get(effect.requestId) as MembershipWaiter | undefined;
+        if (waiter === undefined) return;
+        const result = effect.result;
+        if (result.status === 'appended') {
+          // In force on the leader now (§4.1); committed iff the entry applied at `index` has this term.
+          waiter.state = 'appended';
+          waiter.index = result.index;
+          waiter.term = result.term;
+          const list = this.#changesByIndex.get(result.index);
+          if (list === undefined) this.#changesByIndex.set(result.index, [waiter]);
+          else list.push(waiter);
+        } else if (result.status === 'redirected') {
+          this.#settle(waiter, { status: 'redirected', leaderId: result.leaderId, endpoint: this.#parts.directory.endpointOf(result.leaderId) });
+        } else {
+          this.#settle(waiter, membershipRejected(mapMembershipRejection(result.reason)));
+        }
         return;
+      }
       default:
         assertNever(effect);
     }
@@ -907,6 +1209,15 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
         case 'messageDropped':
           p.metricSink.increment('raft.messages.dropped', 1, { node: this.id, reason: event.reason });
           break;
+        case 'configurationChangeStarted':
+          this.#emitMembershipEvent('membershipChangeStarted', event);
+          break;
+        case 'configurationChangeCommitted':
+          this.#emitMembershipEvent('membershipChangeCommitted', event);
+          break;
+        case 'configurationChangeFinished':
+          this.#emitMembershipEvent('membershipChangeCompleted', event);
+          break;
         default:
           break;
       }
@@ -918,6 +1229,14 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
     }
     // A role or term change may forget the leader without an event saying so.
     if (leaderMayBeGone) this.#setLeader((this.#core as RaftNodeState).status().leaderId, this.#term as Term);
+  }
+
+  #emitMembershipEvent(
+    type: 'membershipChangeStarted' | 'membershipChangeCommitted' | 'membershipChangeCompleted',
+    event: { readonly index: LogIndex; readonly configuration: ClusterConfiguration },
+  ): void {
+    if (!this.#hub.wants(type)) return;
+    this.#hub.emit(type, { index: event.index, configuration: copyConfiguration(event.configuration), joint: isJointConfiguration(event.configuration) });
   }
 
   #setLeader(leaderId: NodeId | undefined, term: Term): void {
@@ -1009,7 +1328,8 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
           result = sm.apply(command);
           if (isPromiseLike(result)) result = await result;
         } else if (entry.kind === 'configuration') {
-          this.#appliedConfiguration = entry.configuration;
+          this.#setAppliedConfiguration(entry.configuration, entry.index, 'log');
+          this.#onConfigurationApplied(entry);
         }
         this.#applied = entry.index;
         if (entry.term > this.#appliedTerm) this.#onAppliedTermAdvanced(entry.index, entry.term);
@@ -1045,6 +1365,7 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
     const started = performance.now();
     this.#snapshotIndex = index; // also: do not retry before another threshold of entries
     let writer: SnapshotWriter | undefined;
+    this.#publishHostEvent({ type: 'snapshotTriggered', index });
     try {
       writer = await storage.snapshots.begin({ lastIncludedIndex: index, lastIncludedTerm: term, configuration: this.#appliedConfiguration });
       for await (const chunk of this.#parts.stateMachine.exportSnapshot()) await writer.write(chunk);
@@ -1054,6 +1375,7 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
       const attrs = { node: this.id, origin: 'local' };
       this.#parts.metricSink.record('raft.snapshot.size', meta.size, attrs);
       this.#parts.metricSink.record('raft.snapshot.duration', performance.now() - started, attrs);
+      this.#publishHostEvent({ type: 'snapshotSaved', index, term, size: meta.size });
       this.#enqueue({ type: 'snapshotSaved', lastIncludedIndex: index, lastIncludedTerm: term }, false);
     } catch (error) {
       await writer?.abort().catch(() => undefined);
@@ -1138,7 +1460,7 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
     this.#parts.metricSink.record('raft.snapshot.size', reader.meta.size, attrs);
     this.#parts.metricSink.record('raft.snapshot.duration', performance.now() - started, attrs);
     this.#snapshotIndex = job.index;
-    this.#appliedConfiguration = job.configuration;
+    this.#setAppliedConfiguration(job.configuration, job.index, 'snapshot');
     this.#applied = job.index;
     if (job.term > this.#appliedTerm) this.#onAppliedTermAdvanced(job.index, job.term);
     this.#enqueue({ type: 'snapshotInstalled', lastIncludedIndex: job.index, lastIncludedTerm: job.term }, false);
@@ -1176,6 +1498,12 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
    */
   #onAppliedTermAdvanced(index: LogIndex, term: Term): void {
     this.#appliedTerm = term;
+    if (this.#changesByIndex.size > 0) {
+      // The same rule for membership changes whose entry is above the applied one.
+      const lost: MembershipWaiter[] = [];
+      for (const list of this.#changesByIndex.values()) for (const w of list) if (w.index > index && w.term < term) lost.push(w);
+      for (const waiter of lost) this.#settle(waiter, membershipRejected('leadershipLost'));
+    }
     if (this.#byIndex.size === 0) return;
     const superseded: CommandWaiter[] = [];
     for (const head of this.#byIndex.values()) {
@@ -1247,6 +1575,69 @@ function requestRejected(reason: RequestRejectionReason, error?: RaftError): Req
     ? { status: 'rejected', reason, retryable: RETRYABLE.has(reason) }
     : { status: 'rejected', reason, retryable: RETRYABLE.has(reason), error };
 }
+
+/** Retrying a membership change that was refused for one of these may succeed. */
+const MEMBERSHIP_RETRYABLE: ReadonlySet<string> = new Set([
+  'overloaded',
+  'noLeader',
+  'leaderNotReady',
+  'configurationChangeInProgress',
+  'transferInProgress',
+  'leadershipLost',
+]);
+
+function membershipRejected(reason: MembershipRejectionReason, error?: RaftError): MembershipResult {
+  return error === undefined
+    ? { status: 'rejected', reason, retryable: MEMBERSHIP_RETRYABLE.has(reason) }
+    : { status: 'rejected', reason, retryable: MEMBERSHIP_RETRYABLE.has(reason), error };
+}
+
+function changeCommitted(entry: LogEntry & { kind: 'configuration' }): MembershipResult {
+  return { status: 'committed', index: entry.index, term: entry.term, configuration: copyConfiguration(entry.configuration) };
+}
+
+function mapMembershipRejection(reason: RejectionReason): MembershipRejectionReason {
+  switch (reason) {
+    case 'noLeader':
+    case 'transferInProgress':
+    case 'leaderNotReady':
+    case 'configurationChangeInProgress':
+    case 'invalidChange':
+    case 'failed':
+      return reason;
+    case 'uncommittedLimit':
+      return 'overloaded';
+  }
+}
+
+function copyConfiguration(c: ClusterConfiguration): ClusterConfiguration {
+  return c.oldVoters === undefined
+    ? { voters: [...c.voters], learners: [...c.learners] }
+    : { voters: [...c.voters], oldVoters: [...c.oldVoters], learners: [...c.learners] };
+}
+
+function sameConfiguration(a: ClusterConfiguration, b: ClusterConfiguration): boolean {
+  const key = (c: ClusterConfiguration): string => JSON.stringify([[...c.voters].sort(), [...(c.oldVoters ?? [])].sort(), c.oldVoters === undefined, [...c.learners].sort()]);
+  return key(a) === key(b);
+}
+
+/** A node id argument, or the error to reject with. */
+function toNodeIdArgument(value: unknown): NodeId | InvalidArgumentError {
+  try {
+    return NodeId(value as string);
+  } catch (error) {
+    return error instanceof InvalidArgumentError ? error : new InvalidArgumentError(`not a node id: ${String(value)}`);
+  }
+}
+
+function maxLagOf(options: PromoteOptions): number | InvalidArgumentError {
+  const lag = options.maxLagEntries ?? DEFAULT_MAX_LAG_ENTRIES;
+  if (!Number.isSafeInteger(lag) || lag < 0) return new InvalidArgumentError(`maxLagEntries must be a non-negative integer, got ${String(options.maxLagEntries)}`);
+  return lag;
+}
+
+/** Default of `PromoteOptions.maxLagEntries`. */
+const DEFAULT_MAX_LAG_ENTRIES = 100;
 
 function mapCommandRejection(reason: RejectionReason): CommandRejectionReason {
   switch (reason) {

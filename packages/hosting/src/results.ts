@@ -1,4 +1,4 @@
-import type { ClientIdentity, LogIndex, NodeId, RaftError, RaftEventRecord, Role, Term } from '@raft/abstractions';
+import type { ClientIdentity, ClusterConfiguration, LogIndex, NodeId, RaftError, RaftEventRecord, Role, Term } from '@raft/abstractions';
 
 /**
  * Whether a command that was not answered `committed` can still have been (or become)
@@ -122,9 +122,128 @@ export interface NodeEventMap {
   readonly commitAdvanced: { readonly commitIndex: LogIndex };
   /** The state machine applied entries up to `appliedIndex`. */
   readonly applied: { readonly appliedIndex: LogIndex };
+  /** Leader: it appended a configuration entry (a change started, or it leaves a joint configuration). */
+  readonly membershipChangeStarted: MembershipChangeEvent;
+  /** A configuration entry committed (every node that commits it by log; not for snapshot installs). */
+  readonly membershipChangeCommitted: MembershipChangeEvent;
+  /** Leader: a change is complete — its C_new (never a joint configuration) is committed. */
+  readonly membershipChangeCompleted: MembershipChangeEvent;
+  /**
+   * The committed membership this node applied changed: a configuration entry was applied, or a
+   * snapshot with a different configuration was installed. `committedMembership()` streams it.
+   */
+  readonly membershipChanged: MembershipUpdate;
   /** Every protocol event of the core and the host, as published to the event sink. */
   readonly event: RaftEventRecord;
 }
 
 /** The name of a {@link NodeEventMap} event. */
 export type NodeEventType = keyof NodeEventMap;
+
+// ---- membership changes (dissertation ch. 4) ------------------------------------------------
+
+/** Why a membership change was refused. Every rejection is definite: the change is not and will not be in force. */
+export type MembershipRejectionReason =
+  /** `start()` has not completed (`NODE_NOT_STARTED`). */
+  | 'notStarted'
+  /** `stop()` was called (`NODE_STOPPED`). */
+  | 'stopping'
+  /** The mailbox is full (`MAILBOX_FULL`). Retryable. */
+  | 'overloaded'
+  /** No leader is known (an election is going on). Retryable. */
+  | 'noLeader'
+  /** The leader has not yet committed an entry of its own term (it was just elected). Retryable. */
+  | 'leaderNotReady'
+  /** Another membership change has not completed yet: one change at a time (§4.1). Retryable. */
+  | 'configurationChangeInProgress'
+  /** A leadership transfer is in progress. Retryable. */
+  | 'transferInProgress'
+  /**
+   * The change makes no sense in the configuration in force: the node is already a member
+   * (or already a voter), is not a learner (promote), is not a member (remove), the change
+   * would leave no voter, or leaves the configuration as it is.
+   */
+  | 'invalidChange'
+  /** The configuration entry was in the leader's log, but a different entry was committed at its index. Retryable. */
+  | 'leadershipLost'
+  /** The node failed (a persistence or state-machine failure). */
+  | 'failed';
+
+/**
+ * The change is in force and committed: for a joint change (C_old → C_old,new → C_new, §4.3)
+ * this is the commit of C_new, so the cluster no longer needs a majority of C_old.
+ */
+export interface MembershipCommitted {
+  readonly status: 'committed';
+  /** Index of the committed configuration entry that holds C_new. */
+  readonly index: LogIndex;
+  readonly term: Term;
+  /** C_new: the configuration now committed. */
+  readonly configuration: ClusterConfiguration;
+}
+
+/**
+ * The answer to a membership call: exactly one per call. `timedOut` and `cancelled` carry the
+ * same `outcome` rule as commands: `notCommitted` when the change never reached the leader's
+ * log (or, for `promoteLearner`, the learner never caught up), `unknown` when it may still take
+ * effect — look at `status().committedConfiguration` or the `membershipChanged` stream.
+ */
+export type MembershipResult =
+  | MembershipCommitted
+  | RedirectedResult
+  | {
+      readonly status: 'rejected';
+      readonly reason: MembershipRejectionReason;
+      /** `true` when the same change may succeed if requested again later. */
+      readonly retryable: boolean;
+      readonly error?: RaftError;
+    }
+  | TimedOutResult
+  | CancelledResult;
+
+/** Options of `addLearner`, `removeNode` and `changeMembership`. */
+export interface MembershipOptions {
+  /** Aborting it ends the wait with `cancelled` (the change may still take effect if already in the log). */
+  readonly signal?: AbortSignal;
+  /** Milliseconds to wait for the change to commit. @default the node's `requestTimeoutMs` */
+  readonly timeoutMs?: number;
+}
+
+/** Options of `promoteLearner` and `addVoter`. */
+export interface PromoteOptions extends MembershipOptions {
+  /**
+   * The promotion is proposed only once the learner's match index is within this many entries
+   * of the leader's last index (checked on every tick), so a new voter does not stall commits
+   * while it catches up. `timeoutMs` covers the wait. Non-negative integer.
+   * @default 100
+   */
+  readonly maxLagEntries?: number;
+}
+
+/** Where this node learned the committed membership of a {@link MembershipUpdate}. */
+export type MembershipSource =
+  /** From its own storage at start (the newest snapshot and the bootstrap configuration). */
+  | 'boot'
+  /** A configuration entry of the log was applied. */
+  | 'log'
+  /** A snapshot received from the leader was installed. */
+  | 'snapshot';
+
+/** The committed membership as this node knows it (applied configuration entries and installed snapshots). */
+export interface MembershipUpdate {
+  /** Index of the configuration entry (or of the snapshot that carried it; 0 for a bootstrap configuration). */
+  readonly index: LogIndex;
+  readonly configuration: ClusterConfiguration;
+  /** `true` for the joint configuration C_old,new. */
+  readonly joint: boolean;
+  /** `true` when this node is a voter or learner of it; `false` once it was removed. */
+  readonly member: boolean;
+  readonly source: MembershipSource;
+}
+
+/** A membership event of the leader: a configuration entry it appended, or the change it completed. */
+export interface MembershipChangeEvent {
+  readonly index: LogIndex;
+  readonly configuration: ClusterConfiguration;
+  readonly joint: boolean;
+}

@@ -5,7 +5,7 @@
 import { type CommittedCommand, NodeId, type StateMachine, type StorageProvider } from '@raft/abstractions';
 import { memoryStorage } from '@raft/storage-memory';
 import { InMemoryNetwork } from '@raft/transport-inmemory';
-import { type NodeOptions, type RaftNode, RaftNodeBuilder } from '../src/index.js';
+import { type MembershipResult, type NodeOptions, type RaftNode, RaftNodeBuilder } from '../src/index.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -50,6 +50,8 @@ export interface Member {
   sm: KeyValueStore;
   readonly storage: StorageProvider;
   running: boolean;
+  /** Built with `joining()` (added to the running cluster later) rather than `withPeers`. */
+  readonly joined: boolean;
 }
 
 /** A cluster of hosted nodes on one in-memory network. */
@@ -58,22 +60,40 @@ export class Cluster {
   readonly ids: NodeId[];
   readonly members = new Map<NodeId, Member>();
   readonly options: NodeOptions;
+  readonly #storage: (id: NodeId) => StorageProvider;
 
   constructor(size: number, options: NodeOptions = FAST, storage: (id: NodeId) => StorageProvider = () => memoryStorage()) {
     this.network = new InMemoryNetwork({ seed: size });
     this.ids = Array.from({ length: size }, (_, i) => NodeId(`n${i + 1}`));
     this.options = options;
+    this.#storage = storage;
     for (const id of this.ids) {
       const sm = new KeyValueStore();
       const provider = storage(id);
-      this.members.set(id, { id, sm, storage: provider, node: this.#build(id, sm, provider), running: false });
+      this.members.set(id, { id, sm, storage: provider, node: this.#build(id, sm, provider, false), running: false, joined: false });
     }
   }
 
-  #build(id: NodeId, sm: KeyValueStore, storage: StorageProvider): RaftNode<string | undefined> {
-    return new RaftNodeBuilder()
+  /**
+   * Builds a new, empty node that joins the running cluster (`joining()`: no bootstrap voters)
+   * and starts it unless `start` is false. It is not a member until the leader adds it.
+   */
+  async join(id: NodeId, options: { readonly start?: boolean } = {}): Promise<Member> {
+    if (this.members.has(id)) throw new Error(`member ${id} exists`);
+    const sm = new KeyValueStore();
+    const storage = this.#storage(id);
+    const member: Member = { id, sm, storage, node: this.#build(id, sm, storage, true), running: false, joined: true };
+    this.members.set(id, member);
+    if (options.start !== false) await this.startMember(id);
+    return member;
+  }
+
+  #build(id: NodeId, sm: KeyValueStore, storage: StorageProvider, joined: boolean): RaftNode<string | undefined> {
+    const builder = new RaftNodeBuilder();
+    if (joined) builder.joining();
+    else builder.withPeers(this.ids);
+    return builder
       .withNodeId(id)
-      .withPeers(this.ids)
       .withStorage(storage)
       .withTransport(this.network.transport(id))
       .withPeerDirectory(this.network.directory())
@@ -113,7 +133,7 @@ export class Cluster {
   async restartMember(id: NodeId): Promise<void> {
     const m = this.member(id);
     m.sm = new KeyValueStore();
-    m.node = this.#build(id, m.sm, m.storage);
+    m.node = this.#build(id, m.sm, m.storage, m.joined);
     await this.startMember(id);
   }
 
@@ -121,13 +141,13 @@ export class Cluster {
     return [...this.members.values()].filter((m) => m.running);
   }
 
-  /** The running leaders of the highest term, as seen by themselves. */
-  leaders(among: readonly NodeId[] = this.ids): Member[] {
+  /** The running leaders, as seen by themselves (default: among every node ever built). */
+  leaders(among: readonly NodeId[] = [...this.members.keys()]): Member[] {
     return this.running().filter((m) => among.includes(m.id) && m.node.role === 'leader');
   }
 
   /** Waits until exactly one node among `among` is leader and every running node in `among` follows it. */
-  async waitForLeader(among: readonly NodeId[] = this.ids, timeoutMs = 10_000): Promise<Member> {
+  async waitForLeader(among: readonly NodeId[] = [...this.members.keys()], timeoutMs = 10_000): Promise<Member> {
     let found: Member | undefined;
     await waitFor(
       () => {
@@ -158,5 +178,122 @@ export async function waitFor(condition: () => boolean, timeoutMs: number, what:
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A command a writer got `committed` for. Keys are unique, so the value identifies the command. */
+export interface Acked {
+  readonly key: string;
+  readonly value: string;
+  readonly index: number;
+  readonly term: number;
+}
+
+/**
+ * Clients that keep writing to whichever running node is leader while a test changes the
+ * cluster, each command under a fresh key (nothing is retried under the same key, so an
+ * `unknown` outcome never hides a loss). `acked` collects every `committed` answer.
+ */
+export class Writers {
+  readonly acked: Acked[] = [];
+  /** Answers other than `committed`, by status (redirects, refusals, timeouts while membership moves). */
+  readonly other = new Map<string, number>();
+  readonly #cluster: Cluster;
+  #stopping = false;
+  #loops: Promise<void>[] = [];
+
+  constructor(cluster: Cluster) {
+    this.#cluster = cluster;
+  }
+
+  start(clients = 3): this {
+    for (let c = 0; c < clients; c++) this.#loops.push(this.#loop(c));
+    return this;
+  }
+
+  async #loop(client: number): Promise<void> {
+    let seq = 0;
+    while (!this.#stopping) {
+      const leader = this.#cluster.running().find((m) => m.node.role === 'leader' && m.node.lifecycle === 'running');
+      if (leader === undefined) {
+        await sleep(5);
+        continue;
+      }
+      seq++;
+      const key = `w${client}-${seq}`;
+      const value = `${leader.id}:${seq}`;
+      const result = await leader.node.submit(set(key, value), { timeoutMs: 1000 });
+      if (result.status === 'committed') this.acked.push({ key, value, index: result.index, term: result.term });
+      else this.other.set(result.status, (this.other.get(result.status) ?? 0) + 1);
+      await sleep(1);
+    }
+  }
+
+  /** Waits until `count` more commands are acknowledged than now. */
+  async waitForMore(count: number, timeoutMs = 10_000): Promise<void> {
+    const target = this.acked.length + count;
+    await waitFor(() => this.acked.length >= target, timeoutMs, `${count} more acknowledged commands`);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    await Promise.all(this.#loops);
+  }
+}
+
+/**
+ * Zero lost acknowledged commands: every `committed` answer is applied on every node of
+ * `finals`, and those nodes converge to the same state.
+ */
+export async function expectEveryAckApplied(cluster: Cluster, finals: readonly NodeId[], acked: readonly Acked[]): Promise<void> {
+  const maxIndex = Math.max(0, ...acked.map((a) => a.index));
+  await waitFor(() => finals.every((id) => cluster.node(id).appliedIndex >= maxIndex), 10_000, `every final member to apply index ${maxIndex}`);
+  for (const id of finals) {
+    const data = cluster.member(id).sm.data;
+    const lost = acked.filter((a) => data.get(a.key) !== a.value);
+    if (lost.length > 0) throw new Error(`${id} lost ${lost.length} acknowledged commands, e.g. ${JSON.stringify(lost.slice(0, 3))}`);
+  }
+  const reference = cluster.node(finals[0] as NodeId);
+  await waitFor(
+    () => finals.every((id) => cluster.node(id).appliedIndex === reference.appliedIndex && cluster.node(id).appliedIndex >= reference.status().commitIndex),
+    10_000,
+    'the final members to apply the same index',
+  );
+  const expected = JSON.stringify([...cluster.member(reference.id).sm.data].sort());
+  for (const id of finals) {
+    if (JSON.stringify([...cluster.member(id).sm.data].sort()) !== expected) throw new Error(`${id} has a different state than ${reference.id}`);
+  }
+}
+
+/**
+ * Runs a membership call on the current leader of `among`, again while it is redirected or
+ * refused for a retryable reason (a just-elected leader answers `leaderNotReady`).
+ */
+export async function onLeader(
+  cluster: Cluster,
+  among: readonly NodeId[],
+  call: (node: RaftNode<string | undefined>) => Promise<MembershipResult>,
+  timeoutMs = 10_000,
+): Promise<MembershipResult> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    // The newest leader among `among` (nodes not yet added do not know any leader).
+    let leader: Member | undefined;
+    await waitFor(
+      () => {
+        leader = cluster.leaders(among).sort((a, b) => b.node.status().term - a.node.status().term)[0];
+        return leader !== undefined;
+      },
+      timeoutMs,
+      `a leader among ${among.join(', ')}`,
+    );
+    const result = await call((leader as Member).node);
+    const again = result.status === 'redirected' || (result.status === 'rejected' && result.retryable);
+    if (!again || Date.now() > deadline) return result;
+    await sleep(10);
   }
 }
