@@ -2,9 +2,11 @@
  * `@raft/harness`: deterministic simulation of whole Raft clusters. N instances of
  * `@raft/core` run single-threaded in virtual time behind a seeded network (partitions,
  * one-way links, drops, duplication, reordering, delay) and seeded disks (persistence
- * latency, crashes that lose every write not yet durable), with the global safety invariants
- * checked after every delivered input and a client model for liveness checks. Every run is a
- * function of its seed: a failure throws an error carrying the seed and the recent trace.
+ * latency, crashes that lose every write not yet durable), optional snapshotting and log
+ * compaction (a simulated snapshot store with its own crash windows and chunked InstallSnapshot
+ * transfer), with the global safety invariants checked after every delivered input and a client
+ * model for liveness checks. Every run is a function of its seed: a failure throws an error
+ * carrying the seed and the recent trace.
  *
  * @example
  * ```ts

@@ -2,7 +2,8 @@
  * `pnpm sim --nodes 5 --seed 7 --steps 1000000`: a long randomized soak of a simulated
  * cluster (see `runSoak`). A step is one input delivered to a core. Prints elections,
  * commits, faults injected, invariants checked and simulated ticks per second; exits with 1
- * and the replay details (seed, trace) on the first invariant violation.
+ * and the replay details (seed, trace) on the first invariant violation. `--snapshot-every N`
+ * turns snapshotting on (`--snapshot-chunk` sets the InstallSnapshot chunk size in bytes).
  */
 import { parseArgs } from 'node:util';
 import { InvariantViolationError } from '../errors.js';
@@ -15,12 +16,13 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '100000' },
     'heal-every': { type: 'string', default: '25' },
     'snapshot-every': { type: 'string', default: '0' },
+    'snapshot-chunk': { type: 'string', default: '64' },
     help: { type: 'boolean', default: false },
   },
 });
 
 if (values.help) {
-  console.log('usage: pnpm sim [--nodes 5] [--seed 1] [--steps 100000] [--heal-every 25] [--snapshot-every 0]');
+  console.log('usage: pnpm sim [--nodes 5] [--seed 1] [--steps 100000] [--heal-every 25] [--snapshot-every 0] [--snapshot-chunk 64]');
   process.exit(0);
 }
 
@@ -34,7 +36,9 @@ try {
     seed,
     steps,
     healEveryRounds: Number(values['heal-every']),
-    ...(Number(values['snapshot-every']) > 0 ? { snapshot: { everyEntries: Number(values['snapshot-every']) } } : {}),
+    ...(Number(values['snapshot-every']) > 0
+      ? { snapshot: { everyEntries: Number(values['snapshot-every']), chunkBytes: Number(values['snapshot-chunk']) } }
+      : {}),
     onRound: (cluster) => {
       const done = cluster.stats().inputsDelivered;
       if (done - lastPrint >= 200_000) {
