@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { SimulationCluster } from '../src/index.js';
 
 /** A scenario with every kind of fault, driven only by the seed. */
-function run(seed: number): { hash: string; stats: string } {
+function run(seed: number, snapshots = false): { hash: string; stats: string } {
   const cluster = SimulationCluster.create({
     nodeCount: 5,
     seed,
+    ...(snapshots ? { snapshot: { everyEntries: 3, trailingLogEntries: 1, chunkBytes: 24 } } : {}),
     network: { dropRate: 0.05, duplicateRate: 0.05, reorderRate: 0.1, maxDelay: 2 },
     storage: { minDelay: 0, maxDelay: 3 },
   });
@@ -33,5 +34,14 @@ describe('N4 deterministic replay', () => {
 
   it('a different seed gives a different trace', () => {
     expect(run(7).hash).not.toBe(run(8).hash);
+  });
+
+  it('with snapshotting on (saves, transfers, installs), the same seed replays the same run', () => {
+    const a = run(9, true);
+    const b = run(9, true);
+    expect(a.hash).toBe(b.hash);
+    expect(a.stats).toBe(b.stats);
+    expect((JSON.parse(a.stats) as { snapshots: { savesCompleted: number } }).snapshots.savesCompleted).toBeGreaterThan(0);
+    expect(a.hash).not.toBe(run(9).hash);
   });
 });
