@@ -10,9 +10,19 @@ const POLYNOMIAL = 0x82f63b78;
 
 /** `TABLES[k][b]`: CRC of byte `b` followed by `k` zero bytes. */
 const TABLES: readonly Uint32Array[] = buildTables();
+const [T0, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12, T13, T14, T15] = TABLES as [
+  Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array,
+  Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array,
+];
 
-/** The word loop reads 4 bytes as one little-endian u32; on a big-endian host only the byte loop runs. */
+/** The word loop reads 4 bytes as one little-endian u32; on a big-endian host it is skipped. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * From this many bytes on, the aligned word loop (a `Uint32Array` view over the data) is used;
+ * below it the view would cost more than it saves and 16-byte steps read single bytes.
+ */
+const WORD_LOOP_MIN_BYTES = 128;
 
 function buildTables(): Uint32Array[] {
   const tables = Array.from({ length: 16 }, () => new Uint32Array(256));
@@ -64,18 +74,12 @@ export function crc32c(bytes: Uint8Array, crc = 0, start = 0, end: number = byte
   if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || start > end || end > bytes.length) {
     throw new InvalidArgumentError(`crc32c: range [${start}, ${end}) is not inside the ${bytes.length} bytes given`);
   }
-  const t = TABLES;
-  const t0 = t[0] as Uint32Array;
   let c = ~crc >>> 0;
   let i = start;
-  if (LITTLE_ENDIAN && end - i >= 32) {
+  if (LITTLE_ENDIAN && end - i >= WORD_LOOP_MIN_BYTES) {
     // Byte by byte up to a 4-byte boundary, then 16 bytes (four aligned words) per step.
-    while (((bytes.byteOffset + i) & 3) !== 0) c = t0[(c ^ bytes[i++]!) & 0xff]! ^ (c >>> 8);
+    while (((bytes.byteOffset + i) & 3) !== 0) c = T0[(c ^ bytes[i++]!) & 0xff]! ^ (c >>> 8);
     const words = new Uint32Array(bytes.buffer, bytes.byteOffset + i, (end - i) >>> 2);
-    const [t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11, t12, t13, t14, t15] = t.slice(1) as [
-      Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array,
-      Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array,
-    ];
     const steps = words.length & ~3;
     let w = 0;
     while (w < steps) {
@@ -84,15 +88,32 @@ export function crc32c(bytes: Uint8Array, crc = 0, start = 0, end: number = byte
       const d = words[w + 2]!;
       const e = words[w + 3]!;
       c =
-        t15[a & 0xff]! ^ t14[(a >>> 8) & 0xff]! ^ t13[(a >>> 16) & 0xff]! ^ t12[a >>> 24]! ^
-        t11[b & 0xff]! ^ t10[(b >>> 8) & 0xff]! ^ t9[(b >>> 16) & 0xff]! ^ t8[b >>> 24]! ^
-        t7[d & 0xff]! ^ t6[(d >>> 8) & 0xff]! ^ t5[(d >>> 16) & 0xff]! ^ t4[d >>> 24]! ^
-        t3[e & 0xff]! ^ t2[(e >>> 8) & 0xff]! ^ t1[(e >>> 16) & 0xff]! ^ t0[e >>> 24]!;
+        T15[a & 0xff]! ^ T14[(a >>> 8) & 0xff]! ^ T13[(a >>> 16) & 0xff]! ^ T12[a >>> 24]! ^
+        T11[b & 0xff]! ^ T10[(b >>> 8) & 0xff]! ^ T9[(b >>> 16) & 0xff]! ^ T8[b >>> 24]! ^
+        T7[d & 0xff]! ^ T6[(d >>> 8) & 0xff]! ^ T5[(d >>> 16) & 0xff]! ^ T4[d >>> 24]! ^
+        T3[e & 0xff]! ^ T2[(e >>> 8) & 0xff]! ^ T1[(e >>> 16) & 0xff]! ^ T0[e >>> 24]!;
       w += 4;
     }
     i += w * 4;
   }
-  while (i < end) c = t0[(c ^ bytes[i++]!) & 0xff]! ^ (c >>> 8);
+  // 16 bytes per step, read one by one (any alignment, any byte order): short inputs and tails.
+  for (; i + 16 <= end; i += 16) {
+    const a = (c ^ (bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24))) >>> 0;
+    c =
+      T15[a & 0xff]! ^ T14[(a >>> 8) & 0xff]! ^ T13[(a >>> 16) & 0xff]! ^ T12[a >>> 24]! ^
+      T11[bytes[i + 4]!]! ^ T10[bytes[i + 5]!]! ^ T9[bytes[i + 6]!]! ^ T8[bytes[i + 7]!]! ^
+      T7[bytes[i + 8]!]! ^ T6[bytes[i + 9]!]! ^ T5[bytes[i + 10]!]! ^ T4[bytes[i + 11]!]! ^
+      T3[bytes[i + 12]!]! ^ T2[bytes[i + 13]!]! ^ T1[bytes[i + 14]!]! ^ T0[bytes[i + 15]!]!;
+  }
+  // At most one 8-byte step, then at most 7 single bytes.
+  if (i + 8 <= end) {
+    const a = (c ^ (bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24))) >>> 0;
+    c =
+      T7[a & 0xff]! ^ T6[(a >>> 8) & 0xff]! ^ T5[(a >>> 16) & 0xff]! ^ T4[a >>> 24]! ^
+      T3[bytes[i + 4]!]! ^ T2[bytes[i + 5]!]! ^ T1[bytes[i + 6]!]! ^ T0[bytes[i + 7]!]!;
+    i += 8;
+  }
+  while (i < end) c = T0[(c ^ bytes[i++]!) & 0xff]! ^ (c >>> 8);
   return ~c >>> 0;
 }
 
