@@ -153,8 +153,6 @@ export class InvariantChecker {
   private readonly durableSnapshot = new Map<NodeId, number>();
   /** Highest compaction point (status `snapshotIndex`) per node, over all its processes. */
   private readonly compactionPoint = new Map<NodeId, number>();
-  /** Highest index each node's state machine reached, over all its processes. */
-  private readonly appliedHighWater = new Map<NodeId, number>();
   private largestEntry = 0;
   /** Inputs checked incrementally. */
   checks = 0;
@@ -608,7 +606,6 @@ export class InvariantChecker {
     const seen = this.stateAt[index];
     if (seen === undefined) this.stateAt[index] = fingerprint;
     else if (seen !== fingerprint) this.report('INV-5', id, `${how} a state machine at index ${index} that differs from another node's at that index`);
-    if (index > (this.appliedHighWater.get(id) ?? 0)) this.appliedHighWater.set(id, index);
   }
 
   /**

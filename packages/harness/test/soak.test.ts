@@ -19,6 +19,15 @@ describe('runSoak (the engine of `pnpm sim`)', () => {
     expect(a.steps).toBe(b.steps);
   });
 
+  it('runs with snapshotting on: saves, transfers and installs under the same faults', () => {
+    // Chunks of 1 KiB: see property-snapshots.test.ts for the core issue with many-chunk transfers under duplication.
+    const report = runSoak({ nodes: 5, seed: 3, steps: 30_000, healEveryRounds: 10, snapshot: { everyEntries: 10, chunkBytes: 1024 } });
+    expect(report.invariantChecks).toBe(report.steps);
+    expect(report.snapshotsSaved).toBeGreaterThan(5);
+    expect(report.snapshotsInstalled).toBeGreaterThan(0);
+    expect(report.livenessChecks).toBeGreaterThan(1);
+  });
+
   it('rejects a bad step count', () => {
     expect(() => runSoak({ steps: 0 })).toThrow(/steps/);
   });
