@@ -17,7 +17,7 @@ const ALLOWED_LAYERS: Record<string, readonly string[]> = {
   // The defaults that need no install (DESIGN.md): volatile memory storage and no-op telemetry.
   hosting: ['abstractions', 'core', 'storage-memory', 'telemetry-noop'],
   'storage-memory': ['abstractions'],
-  'storage-wal': ['abstractions'],
+  'storage-wal': ['abstractions', 'snapshots-file'],
   'snapshots-file': ['abstractions'],
   'transport-inmemory': ['abstractions'],
   'transport-tcp': ['abstractions', 'codecs'],

@@ -11,10 +11,10 @@ import {
   type StorageProvider,
   Term,
 } from '@raft/abstractions';
+import { fileSnapshotStore } from '@raft/snapshots-file';
 import { type WalFileSystem, ioError, nodeFileSystem } from './internal/fs.js';
 import { acquireLock } from './internal/lock.js';
 import { readMetaFile, writeMetaFile } from './internal/meta-file.js';
-import { fileSnapshotStore } from './internal/snapshots/file-snapshot-store.js';
 import { type FailureState, WalLog, type WalRecoveryReport } from './internal/wal-log.js';
 
 export type { WalRecoveryReport } from './internal/wal-log.js';
@@ -36,10 +36,10 @@ export interface WalStorageOptions {
    */
   readonly maxBatchBytes?: number;
   /**
-   * Opens the snapshot store; called on every `open()`. Use it to pass
+   * Opens the snapshot store; called on every `open()`. Use it to pass `fileSnapshotStore` of
    * `@raft/snapshots-file` with your own options (`() => fileSnapshotStore({ dir, retain: 5 })`)
    * or any other {@link SnapshotStore}.
-   * @default a file snapshot store in `<dir>/snapshots` keeping 2 snapshots (the format of `@raft/snapshots-file`)
+   * @default `fileSnapshotStore({ dir: <dir>/snapshots })` from `@raft/snapshots-file` (keeps 2 snapshots)
    */
   readonly snapshots?: () => SnapshotStore | Promise<SnapshotStore>;
   /** Called once per `open()` with what recovery found (a torn tail cut off, leftover files removed). */
