@@ -13,14 +13,18 @@
  * leader switches it to snapshot transfer, and the window lasts until the follower has
  * installed the snapshot. Reported: MB/s of the transfer (first chunk read → last chunk
  * sent), of transfer + install (→ the follower's `snapshotInstalled`), and the leader's
- * commits/s and commit latency p50/p99 in both windows. Everything shares one event loop,
- * so the follower's work (copying, checksumming and importing 100 MB) slows the leader too.
+ * commits/s and commit latency p50/p99 in both windows. In the in-memory and the first TCP
+ * variant all three nodes share one event loop, so the follower's work (copying,
+ * checksumming and importing 100 MB) lands on the leader's loop too; the third variant runs
+ * the returning follower in a worker thread (TCP to it), which leaves the leader only its own
+ * share (reading chunks, framing with CRC-32C, writing to the socket).
  * The follower's imported state is compared byte for byte with the leader's.
  * Targets (issue 7): >= 200 MB/s in memory; commit p99 during the transfer <= 2 x without.
  * Knobs: BENCH_RATE (offered commands/s, default 5000), BENCH_CONCURRENCY (clients, 16),
  * BENCH_SKIP_TCP (only the in-memory cluster).
  */
 import { randomFillSync } from 'node:crypto';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { type CommittedCommand, NodeId, crc32c, type RaftEventRecord, type StateMachine, type Transport } from '@raft/abstractions';
 import { type RaftNode, RaftNodeBuilder } from '@raft/hosting';
 import { memoryStorage } from '@raft/storage-memory';
@@ -37,8 +41,9 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const BASELINE_MS = 1000;
 const COMMAND = new Uint8Array(100).fill(3);
 
-/** The same 100 MB on every node, as if every node had applied the same history. */
-const BLOB: Uint8Array[] = Array.from({ length: SNAPSHOT_BYTES / BLOB_CHUNK }, () => randomFillSync(new Uint8Array(BLOB_CHUNK)));
+/** The same 100 MB on every node, as if every node had applied the same history (a worker follower only imports it). */
+const BLOB: Uint8Array[] = isMainThread ? Array.from({ length: SNAPSHOT_BYTES / BLOB_CHUNK }, () => randomFillSync(new Uint8Array(BLOB_CHUNK))) : [];
+const NODE_OPTIONS = { tickMs: 10, snapshotThreshold: SNAPSHOT_THRESHOLD, trailingLogEntries: 1000, mailboxCapacity: 1 << 16, stopTimeoutMs: 0 } as const;
 
 class BlobStateMachine implements StateMachine<number> {
   count = 0;
@@ -63,7 +68,15 @@ class BlobStateMachine implements StateMachine<number> {
   sameBlobAsLeader(): boolean {
     return Buffer.compare(Buffer.concat(this.blob), Buffer.concat(BLOB)) === 0;
   }
+  blobCrc(): number {
+    let crc = 0;
+    for (const part of this.blob) crc = crc32c(part, crc);
+    return crc;
+  }
 }
+
+/** Milliseconds on a clock shared by threads. */
+const wallNow = (): number => performance.timeOrigin + performance.now();
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -72,6 +85,8 @@ interface Net {
   /** Called after a node started (TCP: publish its port). */
   started(id: NodeId): void;
   close(): void;
+  /** TCP only: run the returning follower in a worker thread (its own event loop), listening on its own port. */
+  readonly worker?: { peers(): Record<string, PeerAddress>; publish(id: NodeId, port: number): void };
 }
 
 function inMemoryNet(): Net {
@@ -79,10 +94,20 @@ function inMemoryNet(): Net {
   return { transport: (id) => network.transport(id), started: () => undefined, close: () => network.close() };
 }
 
-function tcpNet(): Net {
+function tcpNet(worker = false): Net {
   const peers: Record<string, PeerAddress> = {};
   const transports = new Map<NodeId, TcpTransport>();
   return {
+    ...(worker
+      ? {
+          worker: {
+            peers: () => ({ ...peers }),
+            publish: (id: NodeId, port: number) => {
+              peers[id] = { host: '127.0.0.1', port };
+            },
+          },
+        }
+      : {}),
     transport(id) {
       const t = tcpTransport({ nodeId: id, clusterId: 'snapshot-bench', listen: { host: '127.0.0.1', port: 0 }, peers, reconnect: { initialMs: 10, maxMs: 100 } });
       transports.set(id, t);
@@ -140,7 +165,7 @@ async function runVariant(variant: string, net: Net): Promise<VariantResult> {
       .withStorage(memoryStorage())
       .withTransport(net.transport(id))
       .withStateMachine(sm)
-      .withOptions({ tickMs: 10, snapshotThreshold: SNAPSHOT_THRESHOLD, trailingLogEntries: 1000, mailboxCapacity: 1 << 16, stopTimeoutMs: 0 })
+      .withOptions(NODE_OPTIONS)
       .build();
     nodes.set(id, node);
     return node;
@@ -206,15 +231,49 @@ async function runVariant(variant: string, net: Net): Promise<VariantResult> {
   const baselineFailed = failed - failedBefore;
 
   // The lagging follower comes back as a new, empty machine.
-  const fresh = build(lagging);
   let installedAt: number | undefined;
-  fresh.on('event', (r) => {
-    if (r.event.type === 'snapshotInstalled') installedAt = performance.now();
-  });
-  const duringFrom = performance.now();
+  let duringFrom: number;
+  let identical: () => boolean;
+  let stopRemote: (() => Promise<void>) | undefined;
+  if (net.worker === undefined) {
+    const fresh = build(lagging);
+    fresh.on('event', (r) => {
+      if (r.event.type === 'snapshotInstalled') installedAt = performance.now();
+    });
+    duringFrom = performance.now();
+    await fresh.start();
+    net.started(lagging);
+    identical = () => (sms.get(lagging) as BlobStateMachine).sameBlobAsLeader();
+  } else {
+    const remote = net.worker;
+    const worker = new Worker(
+      // A TypeScript worker: register tsx's loader in the thread first, then load this file.
+      `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(import.meta.url)}); })`,
+      { eval: true, workerData: { id: lagging, ids, peers: remote.peers() } },
+    );
+    let remoteCrc: number | undefined;
+    const listening = new Promise<number>((resolve, reject) => {
+      worker.on('error', reject);
+      worker.on('message', (m: { type: string; port?: number; at?: number; crc?: number }) => {
+        if (m.type === 'listening') resolve(m.port as number);
+        if (m.type === 'installed') {
+          installedAt = (m.at as number) - performance.timeOrigin;
+          remoteCrc = m.crc;
+        }
+      });
+    });
+    const port = await listening;
+    duringFrom = performance.now();
+    remote.publish(lagging, port); // the leader reaches the new machine from now on
+    const leaderCrc = new BlobStateMachine().blobCrc();
+    identical = () => remoteCrc === leaderCrc;
+    stopRemote = async () => {
+      const stopped = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      worker.postMessage('stop');
+      await stopped;
+    };
+  }
   const failedDuring = failed;
-  await fresh.start();
-  net.started(lagging);
   while (installedAt === undefined) await sleep(1);
   const duringTo = installedAt;
   const duringFailed = failed - failedDuring;
@@ -225,7 +284,8 @@ async function runVariant(variant: string, net: Net): Promise<VariantResult> {
   const size = sentEvent?.record.event.type === 'snapshotSent' ? sentEvent.record.event.size : Number.NaN;
   const sentAt = sentEvent?.at ?? Number.NaN;
   const snapshotsInWindows = leaderEvents.filter((e) => e.at >= baselineFrom && e.at <= duringTo && e.record.event.type === 'snapshotTriggered').length;
-  const identical = (sms.get(lagging) as BlobStateMachine).sameBlobAsLeader();
+  const same = identical();
+  await stopRemote?.();
   await Promise.all([...nodes.values()].map((n) => n.stop()));
   net.close();
   return {
@@ -235,7 +295,7 @@ async function runVariant(variant: string, net: Net): Promise<VariantResult> {
     installMs: duringTo - sentAt,
     baseline: stats(latencies, baselineFrom, baselineTo, baselineFailed),
     during: stats(latencies, duringFrom, duringTo, duringFailed),
-    identical,
+    identical: same,
     leaderSnapshotsInWindows: snapshotsInWindows,
   };
 }
@@ -250,11 +310,34 @@ function copyAndCrcReference(): { copyMs: number; crcMs: number } {
   for (const chunk of copies) crc = crc32c(chunk, crc);
   return { copyMs, crcMs: performance.now() - started };
 }
+/** Worker thread: the returning follower over TCP, on its own event loop. */
+async function followerWorker(data: { id: NodeId; ids: NodeId[]; peers: Record<string, PeerAddress> }): Promise<void> {
+  const port = parentPort as NonNullable<typeof parentPort>;
+  const transport = tcpTransport({ nodeId: data.id, clusterId: 'snapshot-bench', listen: { host: '127.0.0.1', port: 0 }, peers: data.peers, reconnect: { initialMs: 10, maxMs: 100 } });
+  const sm = new BlobStateMachine();
+  sm.blob = [];
+  const node = new RaftNodeBuilder().withNodeId(data.id).withPeers(data.ids).withStorage(memoryStorage()).withTransport(transport).withStateMachine(sm).withOptions(NODE_OPTIONS).build();
+  node.on('event', (r) => {
+    if (r.event.type === 'snapshotInstalled') port.postMessage({ type: 'installed', at: wallNow(), crc: sm.blobCrc() });
+  });
+  await node.start();
+  port.postMessage({ type: 'listening', port: transport.address()?.port });
+  port.once('message', () => {
+    void node.stop().then(() => port.close());
+  });
+}
+
+if (!isMainThread) {
+  await followerWorker(workerData as { id: NodeId; ids: NodeId[]; peers: Record<string, PeerAddress> });
+} else {
 const reference = copyAndCrcReference();
 
 const results: VariantResult[] = [];
 results.push(await runVariant('in-memory', inMemoryNet()));
-if (process.env.BENCH_SKIP_TCP === undefined) results.push(await runVariant('tcp (127.0.0.1, CRC-32C frames)', tcpNet()));
+if (process.env.BENCH_SKIP_TCP === undefined) {
+  results.push(await runVariant('tcp (127.0.0.1, CRC-32C frames)', tcpNet()));
+  results.push(await runVariant('tcp, returning follower in a worker thread', tcpNet(true)));
+}
 
 const mbps = (bytes: number, ms: number): number => bytes / 1e6 / (ms / 1000);
 const rows: Row[] = [];
@@ -296,3 +379,4 @@ writeReport({
     })),
   ],
 });
+}
