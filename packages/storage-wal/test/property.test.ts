@@ -9,7 +9,7 @@ import type { RaftStorage } from '@raft/abstractions';
 import { LogModel } from '@raft/harness/compliance';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { scanSegment } from '../src/internal/scan.js';
+import { type ScannedOp, type SegmentScan, scanSegment } from '../src/internal/scan.js';
 import { SEGMENT_HEADER_BYTES } from '../src/internal/segment-format.js';
 import { openWal, removeDir, tempDir } from './helpers.js';
 import { type LogState, type Step, apply, expectState, segmentNames, stateOf } from './recorded-log.js';
@@ -87,16 +87,42 @@ function modelOf(state: LogState): LogModel {
  * Cuts the last segment at a byte chosen by `at` (never inside its header, which is synced
  * before the segment exists), as a crash during the last write would; returns the history of
  * states that survives: the batches wholly before the cut.
+ *
+ * The cut may fall before batches that were already durable (the model rolls back to the state
+ * before them), with one exception: a compaction that let segments be deleted. Deleting a file
+ * cannot be torn back, and recovery rightly refuses a directory whose missing segments no durable
+ * compaction covers (`STORAGE_CORRUPTED`). A real crash only tears the unsynced last write, so
+ * the cut never goes below the batch holding the first compaction that covers the deleted segments.
  */
 async function tearLastSegment(dir: string, at: number, history: LogState[]): Promise<LogState[]> {
-  const name = (await segmentNames(dir)).at(-1) as string;
+  const names = await segmentNames(dir);
+  const scans: SegmentScan[] = [];
+  for (const name of names) {
+    const scan = scanSegment(await readFile(join(dir, name)), name, name === names.at(-1));
+    if (scan === 'incomplete-header') throw new Error('unexpected incomplete header');
+    scans.push(scan);
+  }
+  const name = names.at(-1) as string;
   const path = join(dir, name);
-  const bytes = await readFile(path);
-  const scan = scanSegment(bytes, name, true);
-  if (scan === 'incomplete-header') throw new Error('unexpected incomplete header');
-  const cut = SEGMENT_HEADER_BYTES + Math.floor(at * (bytes.byteLength - SEGMENT_HEADER_BYTES));
+  const scan = scans.at(-1) as SegmentScan;
+  const size = (await readFile(path)).byteLength;
+  const floor = tearFloor(scans);
+  const cut = floor + Math.floor(at * (size - floor));
   await truncate(path, cut);
   const lost = scan.batchEnds.filter((end) => end > cut).length;
   expect(lost).toBeLessThan(history.length);
   return history.slice(0, history.length - lost);
+}
+
+/** The lowest offset of the last segment a tear may cut at (see {@link tearLastSegment}). */
+function tearFloor(scans: readonly SegmentScan[]): number {
+  const first = scans[0] as SegmentScan;
+  const last = scans.at(-1) as SegmentScan;
+  if (first.header.sequence === 1) return SEGMENT_HEADER_BYTES; // no segment was deleted
+  const deletedUpTo = first.header.prevIndex;
+  const covers = (op: ScannedOp): boolean => op.type === 'compact' && op.index >= deletedUpTo;
+  if (scans.slice(0, -1).some((s) => s.ops.some(covers))) return SEGMENT_HEADER_BYTES;
+  const compaction = last.ops.find(covers);
+  if (compaction === undefined) return SEGMENT_HEADER_BYTES; // nothing to keep (recovery will say so)
+  return last.batchEnds.find((end) => end > compaction.offset) as number;
 }
