@@ -7,6 +7,11 @@ import type { InstallSnapshot, RaftMessage } from './messages.js';
 export interface PersistMetaEffect {
   readonly type: 'persistMeta';
   readonly meta: PersistentMeta;
+  /**
+   * The write number: persistence effects are numbered in the order the core emits them.
+   * Echo it in `metaPersisted` so the acknowledgement names this write exactly.
+   */
+  readonly write: number;
 }
 
 /**
@@ -27,6 +32,12 @@ export interface TruncateLogEffect {
 export interface AppendLogEffect {
   readonly type: 'appendLog';
   readonly entries: readonly LogEntry[];
+  /**
+   * The write number (see {@link PersistMetaEffect.write}). Echo it in `logPersisted`: after a
+   * truncation two writes can end at the same (index, term), and only the number tells which
+   * one a group commit acknowledged.
+   */
+  readonly write: number;
 }
 
 /**
@@ -63,11 +74,13 @@ export interface ApplyEffect {
 
 /**
  * Leader side of snapshot transfer (§7): read up to `maxBytes` bytes at `message.offset` of the
- * newest saved snapshot and send `{ ...message, data, size, done }` as one InstallSnapshot to
- * `message.to` (`done` when the chunk reaches the end). If the newest snapshot is not the one
- * at `message.lastIncludedIndex` (a newer one replaced it), send nothing: the core restarts the
- * transfer with the newer one. The core keeps one chunk in flight per follower and retries a
- * lost one; the host emits a `snapshotSent` event when it sends the last chunk.
+ * snapshot at `message.lastIncludedIndex` and send `{ ...message, data, size, done }` as one
+ * InstallSnapshot to `message.to` (`done` when the chunk reaches the end). Keep that snapshot
+ * readable until the transfer ends, even when newer ones are saved (for example keep its reader
+ * open): a transfer that restarted on every save would never finish under load. If it is gone,
+ * send nothing; the core restarts the transfer with the newest one after an election timeout.
+ * The core keeps one chunk in flight per follower and retries a lost one; the host emits a
+ * `snapshotSent` event when it sends the last chunk.
  */
 export interface SendSnapshotEffect {
   readonly type: 'sendSnapshot';

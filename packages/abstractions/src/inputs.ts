@@ -48,6 +48,8 @@ export interface TransferLeadershipInput {
 export interface MetaPersistedInput {
   readonly type: 'metaPersisted';
   readonly meta: PersistentMeta;
+  /** The `write` number of the acknowledged `persistMeta` effect (recommended). */
+  readonly write?: number;
 }
 
 /**
@@ -59,6 +61,12 @@ export interface LogPersistedInput {
   readonly type: 'logPersisted';
   readonly upTo: LogIndex;
   readonly term: Term;
+  /**
+   * The `write` number of the acknowledged `appendLog` effect (recommended). Without it the
+   * core takes the oldest pending write that ends at (`upTo`, `term`), which is always safe but
+   * can leave a newer write with the same end unacknowledged until the next completion.
+   */
+  readonly write?: number;
 }
 
 /** The host applied committed entries to the state machine up to `upTo`. */

@@ -37,10 +37,12 @@ export class Durability {
   private durableLogIndex: LogIndex;
   /** See {@link persistedIndex}. */
   private persisted: LogIndex;
+  private durableMetaTerm: number;
 
-  constructor(durableLogIndex: LogIndex) {
+  constructor(durableLogIndex: LogIndex, durableTerm: number) {
     this.durableLogIndex = durableLogIndex;
     this.persisted = durableLogIndex;
+    this.durableMetaTerm = durableTerm;
   }
 
   /**
@@ -56,9 +58,10 @@ export class Durability {
     return this.pending.length > 0;
   }
 
-  /** Records a `persistMeta` effect. */
-  issueMeta(meta: PersistentMeta): void {
+  /** Records a `persistMeta` effect; returns its write number. */
+  issueMeta(meta: PersistentMeta): number {
     this.pending.push({ seq: ++this.issuedSeq, kind: 'meta', meta });
+    return this.issuedSeq;
   }
 
   /**
@@ -73,7 +76,7 @@ export class Durability {
   }
 
   /** Records an `appendLog` effect (preceded by a `truncateLog` when `truncatedAfter` is set). */
-  issueLog(lastIndex: LogIndex, lastTerm: Term, truncatedAfter: LogIndex | undefined): void {
+  issueLog(lastIndex: LogIndex, lastTerm: Term, truncatedAfter: LogIndex | undefined): number {
     this.pending.push({ seq: ++this.issuedSeq, kind: 'log', lastIndex, lastTerm, truncatedAfter });
     if (truncatedAfter !== undefined) {
       if (this.persisted > truncatedAfter) this.persisted = truncatedAfter;
@@ -82,6 +85,7 @@ export class Durability {
         ({ message }) => !(message.type === 'AppendEntriesResponse' && message.success && message.matchIndex > truncatedAfter),
       );
     }
+    return this.issuedSeq;
   }
 
   /**
@@ -94,20 +98,34 @@ export class Durability {
     return undefined;
   }
 
-  /** The host made `meta` durable. Returns `false` when no such write is pending. */
-  ackMeta(meta: PersistentMeta): boolean {
-    const at = this.pending.findIndex((w) => w.kind === 'meta' && w.meta.currentTerm === meta.currentTerm && w.meta.votedFor === meta.votedFor);
+  /**
+   * The host made `meta` durable (write number `write` when the host echoes it). Returns
+   * `false` when no such write is pending (a stale or duplicate report).
+   */
+  ackMeta(meta: PersistentMeta, write?: number): boolean {
+    const at = this.pending.findIndex(
+      (w) => w.kind === 'meta' && w.meta.currentTerm === meta.currentTerm && w.meta.votedFor === meta.votedFor && (write === undefined || w.seq === write),
+    );
     if (at < 0) return false;
     this.complete(at);
     return true;
   }
 
-  /** The host made the log durable up to (`upTo`, `term`). Returns `false` when no such write is pending. */
-  ackLog(upTo: LogIndex, term: Term): boolean {
-    const at = this.pending.findIndex((w) => w.kind === 'log' && w.lastIndex === upTo && w.lastTerm === term);
+  /**
+   * The host made the log durable up to (`upTo`, `term`), by write number `write` when given.
+   * Without the number the oldest matching pending write is taken: never more than is durable.
+   * Returns `false` when no such write is pending.
+   */
+  ackLog(upTo: LogIndex, term: Term, write?: number): boolean {
+    const at = this.pending.findIndex((w) => w.kind === 'log' && w.lastIndex === upTo && w.lastTerm === term && (write === undefined || w.seq === write));
     if (at < 0) return false;
     this.complete(at);
     return true;
+  }
+
+  /** The highest term a completed meta write recorded (the leader's term must be durable before it speaks). */
+  durableTerm(): number {
+    return this.durableMetaTerm;
   }
 
   /** Messages whose writes are now durable, in the order they were held. */
@@ -144,6 +162,7 @@ export class Durability {
     const done = this.pending.splice(0, at + 1);
     for (const write of done) {
       if (write.kind === 'log' && write.discarded !== true) this.durableLogIndex = write.lastIndex;
+      if (write.kind === 'meta' && write.meta.currentTerm > this.durableMetaTerm) this.durableMetaTerm = write.meta.currentTerm;
       this.durableSeq = write.seq;
     }
     this.recompute();

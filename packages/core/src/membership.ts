@@ -62,8 +62,8 @@ export function syncProgress(r: Raft): void {
   const keep = new Set(members);
   for (const [id, pr] of [...r.progress]) {
     if (keep.has(id)) continue;
-    // Its removal is committed: one last heartbeat tells it so, and it stops campaigning.
-    if (pr.state === 'replicate') sendHeartbeat(r, pr);
+    // Its removal is committed: one last heartbeat (a probe, if it is behind) tells it so.
+    sendHeartbeat(r, pr);
     r.progress.delete(id);
   }
   for (const id of members) {
@@ -94,11 +94,15 @@ export function onCommitConfigurations(r: Raft, from: LogIndex, entries: readonl
       r.emit({ type: 'configurationChangeFinished', index: entry.index, configuration: entry.configuration });
     }
   }
-  if (r.role !== 'leader') return;
-  syncProgress(r);
-  if (r.configurationIndex > r.commitIndex) return;
-  if (isJointConfiguration(r.configuration)) {
-    // C_old,new is committed: now C_new alone (a leader elected mid-change rolls it forward too).
-    appendConfiguration(r, leaveJoint(r.configuration));
-  }
+  if (r.role === 'leader') syncProgress(r);
+}
+
+/**
+ * Leader, after every step: once C_old,new is committed, append C_new alone (§4.3). Checked
+ * after every step rather than only when the joint entry commits, so a leader elected after
+ * that commit (its commit index already past the entry) rolls the change forward too.
+ */
+export function maybeLeaveJoint(r: Raft): void {
+  if (r.role !== 'leader' || !isJointConfiguration(r.configuration) || r.configurationIndex > r.commitIndex) return;
+  appendConfiguration(r, leaveJoint(r.configuration));
 }

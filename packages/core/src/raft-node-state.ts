@@ -70,7 +70,7 @@ export class RaftNodeState {
       firstIndex: r.log.firstIndex(),
       lastIndex: r.log.lastIndex(),
       lastTerm: r.log.lastTerm(),
-      snapshotIndex: r.log.snapshotIndex,
+      snapshotIndex: r.snapshot?.index ?? r.log.snapshotIndex,
       configuration: structuredCloneConfiguration(r.configuration),
       progress,
       uncommittedBytes: r.uncommittedBytes,

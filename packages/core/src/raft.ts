@@ -60,14 +60,16 @@ export interface PendingTransfer {
 /**
  * The boot entries that continue the snapshot: those after it, contiguous from
  * `snapshotIndex + 1`, with terms never below the snapshot's. Entries at or below a snapshot are
- * covered by it (the store may keep some after compaction); a stretch that does not chain onto
- * the snapshot is a divergent, uncommitted tail left by a crash between a snapshot install and
- * its log reset, and is dropped (a committed entry always chains, §5.3 Log Matching).
+ * covered by it (the store may keep some after compaction). A log that holds the snapshot's
+ * index with another term, or whose entries after it do not chain on, is a divergent,
+ * uncommitted tail left by a crash between a snapshot install and its log reset: all of it
+ * after the snapshot is dropped (a committed entry always chains, §5.3 Log Matching).
  */
 function bootEntries(entries: readonly LogEntry[], snapshotIndex: LogIndex, snapshotTerm: Term): LogEntry[] {
   const kept: LogEntry[] = [];
   let previousTerm = snapshotTerm as number;
   for (const entry of entries) {
+    if (entry.index === snapshotIndex && snapshotIndex > 0 && entry.term !== snapshotTerm) return [];
     if (entry.index <= snapshotIndex) continue;
     if (entry.index !== snapshotIndex + 1 + kept.length || entry.term < previousTerm) break;
     kept.push(entry);
@@ -149,7 +151,7 @@ export class Raft {
     const snapshotIndex = boot.snapshot?.lastIncludedIndex ?? (0 as LogIndex);
     const snapshotTerm = boot.snapshot?.lastIncludedTerm ?? (0 as Term);
     this.log = new RaftLog(snapshotIndex, snapshotTerm, bootEntries(boot.entries ?? [], snapshotIndex, snapshotTerm));
-    this.durability = new Durability(this.log.lastIndex());
+    this.durability = new Durability(this.log.lastIndex(), meta.currentTerm);
     if (this.log.lastTerm() > this.term) {
       // A snapshot (or log) of a newer term became durable while the meta write of that term
       // was lost: the node did accept that term, so it is at least that term. It never voted in
@@ -186,9 +188,23 @@ export class Raft {
     this.effects.push(result);
   }
 
-  /** Sends a message that promises nothing durable (leader replication, pre-votes). */
+  /**
+   * Sends a message that promises nothing durable (leader replication, pre-votes). A leader
+   * speaks only once its term is durable: a single voter wins without waiting for anyone, and
+   * a crash before its vote for itself is on disk would let it lead the same term again with a
+   * different log (so its messages wait for that write like any durable promise).
+   */
   send(message: RaftMessage): void {
+    if (this.role === 'leader' && this.durability.durableTerm() < this.term) {
+      this.sendDurable(message);
+      return;
+    }
     this.effects.push({ type: 'send', message });
+  }
+
+  /** `true` once the leader's term is durable (its snapshot chunks may go). */
+  termDurable(): boolean {
+    return this.durability.durableTerm() >= this.term;
   }
 
   /**
@@ -222,13 +238,14 @@ export class Raft {
    */
   persistMeta(): void {
     const meta: PersistentMeta = { currentTerm: this.term, votedFor: this.votedFor };
-    if (this.metaEffectAt >= 0 && this.durability.replaceNewestMeta(meta)) {
-      this.effects[this.metaEffectAt] = { type: 'persistMeta', meta };
+    const previous = this.metaEffectAt >= 0 ? this.effects[this.metaEffectAt] : undefined;
+    if (previous?.type === 'persistMeta' && this.durability.replaceNewestMeta(meta)) {
+      this.effects[this.metaEffectAt] = { type: 'persistMeta', meta, write: previous.write };
       return;
     }
-    this.durability.issueMeta(meta);
+    const write = this.durability.issueMeta(meta);
     this.metaEffectAt = this.effects.length;
-    this.effects.push({ type: 'persistMeta', meta });
+    this.effects.push({ type: 'persistMeta', meta, write });
   }
 
   /**
@@ -251,8 +268,8 @@ export class Raft {
       }
     }
     const last = entries[entries.length - 1] as LogEntry;
-    this.durability.issueLog(last.index, last.term, truncateAfter);
-    this.effects.push({ type: 'appendLog', entries });
+    const write = this.durability.issueLog(last.index, last.term, truncateAfter);
+    this.effects.push({ type: 'appendLog', entries, write });
   }
 
   /** Sets the configuration in force from the latest configuration entry in the log. */

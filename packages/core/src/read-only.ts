@@ -59,10 +59,13 @@ export function onLeaderCommit(r: Raft): void {
   for (const requestId of waiting) startRead(r, requestId);
 }
 
-/** A leader stepping down fails its pending reads: leadership can no longer be confirmed. */
-export function failPendingReads(r: Raft): void {
+/**
+ * A leader stepping down fails its pending reads: leadership can no longer be confirmed
+ * (`noLeader`; `failed` after a fatal persistence failure).
+ */
+export function failPendingReads(r: Raft, reason: 'noLeader' | 'failed' = 'noLeader'): void {
   for (const requestId of [...r.readsAwaitingCommit, ...r.pendingReads.map((read) => read.requestId)]) {
-    r.respond({ type: 'readResult', requestId, result: { status: 'rejected', reason: 'noLeader' } });
+    r.respond({ type: 'readResult', requestId, result: { status: 'rejected', reason } });
   }
   r.readsAwaitingCommit = [];
   r.pendingReads = [];

@@ -39,9 +39,9 @@ export function onSnapshotSaved(r: Raft, index: LogIndex, term: Term): void {
     r.log.compactTo(point as LogIndex, pointTerm);
     r.effect({ type: 'compactLog', upTo: point as LogIndex, term: pointTerm });
   }
-  for (const pr of r.peers) {
-    if (pr.state === 'snapshot' && pr.pendingSnapshot < index) startSnapshotTransfer(r, pr);
-  }
+  // Transfers in progress go on with the snapshot they started with: restarting them on every
+  // save would never finish when saves come faster than a transfer. A host that can no longer
+  // read that snapshot sends nothing, and the idle timeout restarts with the newest one.
 }
 
 // ---- leader: sending ---------------------------------------------------------------------
@@ -55,14 +55,16 @@ export function startSnapshotTransfer(r: Raft, pr: Progress): boolean {
   if (snapshot === undefined) return false;
   if (pr.state !== 'snapshot') r.emit({ type: 'followerNeedsSnapshot', follower: pr.nodeId, nextIndex: pr.nextIndex });
   pr.becomeSnapshot(snapshot.index);
+  pr.snapshotBeingSent = snapshot;
   sendSnapshotChunk(r, pr);
   return true;
 }
 
 function sendSnapshotChunk(r: Raft, pr: Progress): void {
-  const snapshot = r.snapshot;
-  if (snapshot === undefined || snapshot.index !== pr.pendingSnapshot) return;
+  const snapshot = pr.snapshotBeingSent;
   pr.snapshotIdleTicks = 0;
+  // A leader speaks only once its term is durable (see Raft.send); the idle timeout retries.
+  if (snapshot === undefined || !r.termDurable()) return;
   r.effect({
     type: 'sendSnapshot',
     message: {
@@ -98,6 +100,12 @@ export function handleInstallSnapshotResponse(r: Raft, m: InstallSnapshotRespons
     maybeSendAppend(r, pr, true);
     return;
   }
+  // One chunk in flight: only an answer that acknowledges it (the follower's offset moved past
+  // ours), or that asks to start over, sends the next one. Duplicated, reordered or stale
+  // answers change nothing, so duplication never multiplies the transfer.
+  const advanced = m.nextOffset > pr.snapshotOffset;
+  const restart = m.nextOffset === 0 && pr.snapshotOffset > 0;
+  if (!advanced && !restart) return;
   pr.snapshotOffset = m.nextOffset;
   sendSnapshotChunk(r, pr);
 }
@@ -107,7 +115,11 @@ export function tickSnapshotTransfers(r: Raft): void {
   for (const pr of r.peers) {
     if (pr.state !== 'snapshot') continue;
     pr.snapshotIdleTicks++;
-    if (pr.snapshotIdleTicks >= r.options.electionTicks) sendSnapshotChunk(r, pr);
+    if (pr.snapshotIdleTicks < r.options.electionTicks) continue;
+    // Unanswered for an election timeout: the chunk (or its answer) was lost, or the host can no
+    // longer read that snapshot. Resend, or start over with a newer snapshot if there is one.
+    if (r.snapshot !== undefined && r.snapshot.index > pr.pendingSnapshot) startSnapshotTransfer(r, pr);
+    else sendSnapshotChunk(r, pr);
   }
 }
 
@@ -180,7 +192,10 @@ export function onSnapshotInstalled(r: Raft, index: LogIndex, term: Term): void 
   r.snapshot = { index, term, configuration: incoming.configuration };
   r.baseConfiguration = incoming.configuration;
   r.recomputeConfiguration();
-  if (r.commitIndex < index) r.commitIndex = index;
+  if (r.commitIndex < index) {
+    r.emit({ type: 'commitAdvanced', from: r.commitIndex, to: index });
+    r.commitIndex = index;
+  }
   r.appliedIndex = index;
   r.applyingIndex = index;
   r.effect({ type: 'compactLog', upTo: index, term });

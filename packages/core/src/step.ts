@@ -10,8 +10,8 @@ import { maybeApply } from './commit.js';
 import { campaign, handleRequestVote } from './election.js';
 import { tickTransfer, transferLeadership } from './leadership-transfer.js';
 import type { Raft } from './raft.js';
-import { proposeChange } from './membership.js';
-import { readOnLeader } from './read-only.js';
+import { maybeLeaveJoint, proposeChange } from './membership.js';
+import { checkPendingReads, failPendingReads, readOnLeader } from './read-only.js';
 import { handleInstallSnapshot, onSnapshotInstalled, onSnapshotSaved } from './snapshot.js';
 import { maybeCommit } from './replication.js';
 import { stepCandidate } from './roles/candidate.js';
@@ -54,10 +54,10 @@ export function step(r: Raft, input: RaftInput): void {
       else redirect(r, input.requestId, 'transferLeadershipResult');
       break;
     case 'metaPersisted':
-      if (r.durability.ackMeta(input.meta)) onDurable(r);
+      if (r.durability.ackMeta(input.meta, input.write)) onDurable(r);
       break;
     case 'logPersisted':
-      if (r.durability.ackLog(input.upTo, input.term)) onDurable(r);
+      if (r.durability.ackLog(input.upTo, input.term, input.write)) onDurable(r);
       break;
     case 'applied':
       if (input.upTo > r.applyingIndex) {
@@ -72,14 +72,23 @@ export function step(r: Raft, input: RaftInput): void {
       onSnapshotInstalled(r, input.lastIncludedIndex, input.lastIncludedTerm);
       break;
     case 'persistenceFailed':
-      // Fatal (the PostgreSQL fsync lesson): stop making promises of any kind.
+      // Fatal (the PostgreSQL fsync lesson): stop making promises of any kind, and answer
+      // every request still waiting.
       r.failed = true;
       r.emit({ type: 'persistenceFailed', operation: input.operation, reason: input.reason });
+      failPendingReads(r, 'failed');
+      if (r.transfer !== undefined) {
+        r.respond({ type: 'transferLeadershipResult', requestId: r.transfer.requestId, result: { status: 'rejected', reason: 'failed' } });
+        r.transfer = undefined;
+      }
       return;
     default:
       assertNever(input, 'input');
   }
+  maybeLeaveJoint(r);
   maybeStepDownRemoved(r);
+  // A read may become confirmed without an answer from anyone (the configuration shrank).
+  if (r.role === 'leader') checkPendingReads(r);
   maybeApply(r);
 }
 

@@ -1,4 +1,4 @@
-import type { LogIndex, NodeId, ProgressState } from '@raft/abstractions';
+import type { ClusterConfiguration, LogIndex, NodeId, ProgressState, Term } from '@raft/abstractions';
 import { Inflights } from './inflights.js';
 
 /**
@@ -26,6 +26,8 @@ export class Progress {
   ackedSeq = 0;
   /** In `snapshot`: the snapshot index the follower is being sent. */
   pendingSnapshot: LogIndex = 0 as LogIndex;
+  /** In `snapshot`: the snapshot being sent (it may be older than the newest one). */
+  snapshotBeingSent: { readonly index: LogIndex; readonly term: Term; readonly configuration: ClusterConfiguration } | undefined;
   /** In `snapshot`: the byte offset the follower asked for next (one chunk in flight). */
   snapshotOffset = 0;
   /** In `snapshot`: ticks since the follower last answered a chunk (retry after a timeout). */

@@ -35,6 +35,8 @@ export interface NodeStorage {
   log: LogEntry[];
   pending: RaftEffect[];
   snapshot?: StoredSnapshot;
+  /** Every snapshot saved, by index: a transfer in progress keeps reading the one it started. */
+  older?: Map<number, StoredSnapshot>;
   /** Chunks of a snapshot being received (volatile). */
   incoming?: Uint8Array[];
 }
@@ -61,6 +63,10 @@ export class Net {
   autoPersist = true;
   /** Report `snapshotInstalled` as soon as the last chunk is written. */
   autoInstall = true;
+  /** Keep earlier snapshots readable (a host that keeps a transfer's snapshot open). */
+  keepOlderSnapshots = true;
+  /** Echo write numbers in completions (as hosts should). */
+  echoWrites = true;
   /** Snapshot installs completed by the host, in order. */
   readonly installed: { id: NodeId; index: LogIndex }[] = [];
   readonly configuration: ClusterConfiguration;
@@ -144,8 +150,8 @@ export class Net {
           break;
         }
         case 'sendSnapshot': {
-          const snap = s.snapshot;
-          if (snap === undefined || snap.index !== effect.message.lastIncludedIndex) break;
+          const snap = s.snapshot?.index === effect.message.lastIncludedIndex ? s.snapshot : s.older?.get(effect.message.lastIncludedIndex);
+          if (snap === undefined) break;
           const data = snap.data.subarray(effect.message.offset, effect.message.offset + effect.maxBytes);
           const message: RaftMessage = { ...effect.message, data, size: snap.data.byteLength, done: effect.message.offset + data.byteLength >= snap.data.byteLength };
           if (!this.cut.has(`${message.from}->${message.to}`)) this.queue.push(message);
@@ -196,13 +202,13 @@ export class Net {
       const effect = s.pending.shift() as RaftEffect;
       if (effect.type === 'persistMeta') {
         s.meta = effect.meta;
-        this.step(id, { type: 'metaPersisted', meta: effect.meta });
+        this.step(id, { type: 'metaPersisted', meta: effect.meta, ...(this.echoWrites ? { write: effect.write } : {}) });
       } else if (effect.type === 'truncateLog') {
         s.log = s.log.filter((e) => e.index <= effect.after);
       } else if (effect.type === 'appendLog') {
         s.log.push(...effect.entries);
         const last = effect.entries[effect.entries.length - 1] as LogEntry;
-        this.step(id, { type: 'logPersisted', upTo: last.index, term: last.term });
+        this.step(id, { type: 'logPersisted', upTo: last.index, term: last.term, ...(this.echoWrites ? { write: effect.write } : {}) });
       }
     }
   }
@@ -219,6 +225,10 @@ export class Net {
     const configuration =
       appliedConfiguration?.kind === 'configuration' ? appliedConfiguration.configuration : (this.bootConfiguration.get(id) ?? this.configuration);
     const snapshot: StoredSnapshot = { index: last.index, term: last.term, configuration, data: encodeApplied(applied) };
+    if (s.snapshot !== undefined && this.keepOlderSnapshots) {
+      s.older = s.older ?? new Map();
+      s.older.set(s.snapshot.index, s.snapshot);
+    }
     s.snapshot = snapshot;
     this.step(id, { type: 'snapshotSaved', lastIncludedIndex: last.index, lastIncludedTerm: last.term });
     return snapshot;
