@@ -251,7 +251,12 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
   #receiving: Promise<void> = Promise.resolve();
   #incoming: SnapshotWriter | undefined;
   /** Reader of the newest snapshot, for sending chunks to followers; reopened after a new one. */
-  #sendReader: Promise<SnapshotReader | undefined> | undefined;
+  /**
+   * Leader: open readers of the snapshots being sent, by snapshot index. A transfer keeps
+   * reading the snapshot it started with even after newer ones are saved (docs/effects.md,
+   * sendSnapshot); the two newest are kept open.
+   */
+  readonly #sendReaders: Map<number, Promise<SnapshotReader | undefined>> = new Map();
 
   // Observability state, kept from events so status() is not called on every input.
   #role: Role = 'follower';
@@ -439,7 +444,7 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
     await this.#applyDone();
     await this.#receiving;
     await this.#incoming?.abort().catch(() => undefined);
-    await this.#closeSendReader();
+    await this.#closeSendReaders();
     await this.#parts.transport.stop().catch(() => undefined);
     await this.#storage?.close().catch(() => undefined);
     this.#lifecycle = 'stopped';
@@ -1055,7 +1060,11 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
       if (this.#hub.wants('commitAdvanced')) this.#hub.emit('commitAdvanced', { commitIndex: this.#commitIndex as LogIndex });
     }
     if (this.#toApply.length > 0 && !this.#applying) void this.#applyEntries();
-    if (this.#ticks % 10 === 0 && this.#role === 'leader') this.#sampleLeaderGauges();
+    if (this.#ticks % 10 === 0) {
+      // Every node's mailbox matters (a follower drowning in messages); replication gauges are the leader's.
+      this.#parts.metricSink.gauge('raft.mailbox.depth', this.#mailbox.length, this.#attrs);
+      if (this.#role === 'leader') this.#sampleLeaderGauges();
+    }
   }
 
   /** Starts the effects of one `process` call, in order (step 2 of the loop). */
@@ -1069,13 +1078,13 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
     const persistence = this.#persistence as PersistenceQueue;
     switch (effect.type) {
       case 'persistMeta':
-        persistence.enqueue({ kind: 'meta', meta: effect.meta });
+        persistence.enqueue({ kind: 'meta', meta: effect.meta, write: effect.write });
         return;
       case 'truncateLog':
         persistence.enqueue({ kind: 'truncate', after: effect.after });
         return;
       case 'appendLog':
-        persistence.enqueue({ kind: 'append', entries: effect.entries });
+        persistence.enqueue({ kind: 'append', entries: effect.entries, write: effect.write });
         return;
       case 'compactLog':
         persistence.enqueue({ kind: 'compact', upTo: effect.upTo, term: effect.term });
@@ -1253,7 +1262,6 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
     const s = core.status();
     const m = this.#parts.metricSink;
     m.gauge('raft.uncommitted.bytes', s.uncommittedBytes, this.#attrs);
-    m.gauge('raft.mailbox.depth', this.#mailbox.length, this.#attrs);
     for (const pr of s.progress) {
       const attrs = { node: this.id, follower: pr.nodeId };
       m.gauge('raft.replication.lag', Math.max(0, s.lastIndex - pr.matchIndex), attrs);
@@ -1371,7 +1379,6 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
       for await (const chunk of this.#parts.stateMachine.exportSnapshot()) await writer.write(chunk);
       const meta = await writer.commit();
       writer = undefined;
-      await this.#closeSendReader();
       const attrs = { node: this.id, origin: 'local' };
       this.#parts.metricSink.record('raft.snapshot.size', meta.size, attrs);
       this.#parts.metricSink.record('raft.snapshot.duration', performance.now() - started, attrs);
@@ -1383,14 +1390,14 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
     }
   }
 
-  /** Leader: reads one chunk of the newest snapshot and sends it (docs/effects.md, sendSnapshot). */
+  /** Leader: reads one chunk of the requested snapshot and sends it (docs/effects.md, sendSnapshot). */
   async #sendSnapshotChunk(effect: SendSnapshotEffect): Promise<void> {
+    const message = effect.message;
     try {
-      this.#sendReader ??= (this.#storage as RaftStorage).snapshots.latest();
-      const reader = await this.#sendReader;
-      const message = effect.message;
-      // A newer snapshot replaced it: send nothing, the core restarts with the newer one.
-      if (reader === undefined || reader.meta.lastIncludedIndex !== message.lastIncludedIndex) return;
+      const reader = await this.#readerFor(message.lastIncludedIndex);
+      // That snapshot is gone (replaced while no transfer used it): send nothing, the core
+      // restarts the transfer with the newest one after an election timeout.
+      if (reader === undefined) return;
       const data = await reader.read(message.offset, effect.maxBytes);
       if (this.#halted) return;
       const size = reader.meta.size;
@@ -1400,15 +1407,37 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
       if (done) this.#publishHostEvent({ type: 'snapshotSent', to: message.to, index: message.lastIncludedIndex, size });
     } catch (error) {
       // Lost like a dropped message: the core resends the chunk after an election timeout.
-      this.#publishHostEvent({ type: 'snapshotFailed', index: effect.message.lastIncludedIndex, reason: error instanceof Error ? error.message : String(error) });
-      await this.#closeSendReader();
+      this.#publishHostEvent({ type: 'snapshotFailed', index: message.lastIncludedIndex, reason: error instanceof Error ? error.message : String(error) });
+      await this.#closeSendReaders();
     }
   }
 
-  async #closeSendReader(): Promise<void> {
-    const reader = this.#sendReader;
-    this.#sendReader = undefined;
-    if (reader !== undefined) await (await reader.catch(() => undefined))?.close().catch(() => undefined);
+  /** The open reader of the snapshot at `index`, opening the newest one if that is it. */
+  async #readerFor(index: number): Promise<SnapshotReader | undefined> {
+    const known = this.#sendReaders.get(index);
+    if (known !== undefined) return known;
+    const opening = (this.#storage as RaftStorage).snapshots.latest();
+    this.#sendReaders.set(index, opening);
+    const reader = await opening;
+    if (reader === undefined || reader.meta.lastIncludedIndex !== index) {
+      this.#sendReaders.delete(index);
+      await reader?.close().catch(() => undefined);
+      return undefined;
+    }
+    // Keep the two newest open: the one a transfer in progress reads and the newest.
+    const indices = [...this.#sendReaders.keys()].sort((a, b) => a - b);
+    for (const old of indices.slice(0, Math.max(0, indices.length - 2))) {
+      const evicted = this.#sendReaders.get(old);
+      this.#sendReaders.delete(old);
+      void evicted?.then((r) => r?.close()).catch(() => undefined);
+    }
+    return reader;
+  }
+
+  async #closeSendReaders(): Promise<void> {
+    const readers = [...this.#sendReaders.values()];
+    this.#sendReaders.clear();
+    for (const reader of readers) await (await reader.catch(() => undefined))?.close().catch(() => undefined);
   }
 
   /**
@@ -1432,7 +1461,7 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
       if (!chunk.done) return;
       this.#incoming = undefined;
       await writer.commit();
-      await this.#closeSendReader();
+      await this.#closeSendReaders();
       this.#toApply.push({ kind: 'install', index: chunk.lastIncludedIndex, term: chunk.lastIncludedTerm, configuration: chunk.configuration });
       if (!this.#applying) void this.#applyEntries();
     } catch (error) {

@@ -58,19 +58,19 @@ const entry = (index: number, term = 1): LogEntry => ({ kind: 'noop', index: Log
 describe('the persistence queue merges a batch in order (group commit)', () => {
   it('merges consecutive appends into one, and truncations into the pending entries', () => {
     const steps = merge([
-      { kind: 'append', entries: [entry(1), entry(2)] },
-      { kind: 'append', entries: [entry(3)] },
+      { kind: 'append', entries: [entry(1), entry(2)], write: 1 },
+      { kind: 'append', entries: [entry(3)], write: 2 },
       { kind: 'truncate', after: LogIndex(2) },
-      { kind: 'append', entries: [entry(3, 2)] },
+      { kind: 'append', entries: [entry(3, 2)], write: 3 },
     ]);
     expect(steps).toEqual([{ kind: 'log', truncateAfter: undefined, entries: [entry(1), entry(2), entry(3, 2)] }]);
   });
 
   it('a truncation below the batch truncates the store, then appends', () => {
     const steps = merge([
-      { kind: 'append', entries: [entry(6)] },
+      { kind: 'append', entries: [entry(6)], write: 1 },
       { kind: 'truncate', after: LogIndex(3) },
-      { kind: 'append', entries: [entry(4, 2)] },
+      { kind: 'append', entries: [entry(4, 2)], write: 2 },
     ]);
     expect(steps).toEqual([{ kind: 'log', truncateAfter: 3, entries: [entry(4, 2)] }]);
   });
@@ -79,16 +79,16 @@ describe('the persistence queue merges a batch in order (group commit)', () => {
     const m1 = { currentTerm: Term(1), votedFor: undefined };
     const m2 = { currentTerm: Term(2), votedFor: n1 };
     const batch = [
-      { kind: 'meta', meta: m1 },
-      { kind: 'meta', meta: m2 },
-      { kind: 'append', entries: [entry(1, 2)] },
+      { kind: 'meta', meta: m1, write: 1 },
+      { kind: 'meta', meta: m2, write: 2 },
+      { kind: 'append', entries: [entry(1, 2)], write: 3 },
       { kind: 'compact', upTo: LogIndex(1), term: Term(2) },
     ] as const;
     expect(merge(batch).map((s) => s.kind)).toEqual(['meta', 'log', 'compact']);
     expect(merge(batch)[0]).toEqual({ kind: 'meta', meta: m2 });
-    // Only the newest write is acknowledged: it covers every earlier one.
-    expect(acknowledgement(batch)).toEqual({ type: 'logPersisted', upTo: 1, term: 2 });
-    expect(acknowledgement([...batch, { kind: 'meta', meta: m1 }])).toEqual({ type: 'metaPersisted', meta: m1 });
+    // Only the newest write is acknowledged, by its write number: it covers every earlier one.
+    expect(acknowledgement(batch)).toEqual({ type: 'logPersisted', upTo: 1, term: 2, write: 3 });
+    expect(acknowledgement([...batch, { kind: 'meta', meta: m1, write: 4 }])).toEqual({ type: 'metaPersisted', meta: m1, write: 4 });
   });
 });
 

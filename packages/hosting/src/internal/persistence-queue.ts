@@ -2,9 +2,9 @@ import type { LogEntry, LogIndex, LogPersistedInput, MetaPersistedInput, Persist
 
 /** One persistence effect of the core, queued in the order the core emitted it. */
 export type Write =
-  | { readonly kind: 'meta'; readonly meta: PersistentMeta }
+  | { readonly kind: 'meta'; readonly meta: PersistentMeta; readonly write: number }
   | { readonly kind: 'truncate'; readonly after: LogIndex }
-  | { readonly kind: 'append'; readonly entries: readonly LogEntry[] }
+  | { readonly kind: 'append'; readonly entries: readonly LogEntry[]; readonly write: number }
   | { readonly kind: 'compact'; readonly upTo: LogIndex; readonly term: Term };
 
 /** What one completed batch tells the node. */
@@ -175,10 +175,12 @@ export function merge(batch: readonly Write[]): Step[] {
 export function acknowledgement(batch: readonly Write[]): MetaPersistedInput | LogPersistedInput | undefined {
   for (let i = batch.length - 1; i >= 0; i--) {
     const write = batch[i] as Write;
-    if (write.kind === 'meta') return { type: 'metaPersisted', meta: write.meta };
+    // The write number names the acknowledged write exactly (two appends can end at the same
+    // (index, term) after a truncation; docs/effects.md).
+    if (write.kind === 'meta') return { type: 'metaPersisted', meta: write.meta, write: write.write };
     if (write.kind === 'append') {
       const last = write.entries[write.entries.length - 1];
-      if (last !== undefined) return { type: 'logPersisted', upTo: last.index, term: last.term };
+      if (last !== undefined) return { type: 'logPersisted', upTo: last.index, term: last.term, write: write.write };
     }
   }
   return undefined;
