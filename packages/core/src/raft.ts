@@ -38,6 +38,8 @@ export interface SnapshotPoint {
 
 /** Follower only: a snapshot being received from the leader, chunk by chunk (§7). */
 export interface IncomingSnapshot {
+  /** The term of the leader sending it: a new leader's transfer starts over. */
+  readonly leaderTerm: Term;
   readonly index: LogIndex;
   readonly term: Term;
   readonly configuration: ClusterConfiguration;

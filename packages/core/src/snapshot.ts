@@ -5,7 +5,7 @@ import {
   type LogIndex,
   type Term,
 } from '@raft/abstractions';
-import type { Raft } from './raft.js';
+import type { IncomingSnapshot, Raft } from './raft.js';
 import { maybeSendAppend } from './replication.js';
 import type { Progress } from './tracker/progress.js';
 
@@ -116,10 +116,16 @@ export function tickSnapshotTransfers(r: Raft): void {
     if (pr.state !== 'snapshot') continue;
     pr.snapshotIdleTicks++;
     if (pr.snapshotIdleTicks < r.options.electionTicks) continue;
-    // Unanswered for an election timeout: the chunk (or its answer) was lost, or the host can no
-    // longer read that snapshot. Resend, or start over with a newer snapshot if there is one.
-    if (r.snapshot !== undefined && r.snapshot.index > pr.pendingSnapshot) startSnapshotTransfer(r, pr);
-    else sendSnapshotChunk(r, pr);
+    // Unanswered for an election timeout: a chunk or answer was lost, the follower restarted
+    // (and a stale answer moved our offset past where it really is), or the host can no longer
+    // read that snapshot. Start over with a newer snapshot if there is one; else send the first
+    // chunk again, which a follower already receiving this snapshot answers with where it is.
+    if (r.snapshot !== undefined && r.snapshot.index > pr.pendingSnapshot) {
+      startSnapshotTransfer(r, pr);
+    } else {
+      pr.snapshotOffset = 0;
+      sendSnapshotChunk(r, pr);
+    }
   }
 }
 
@@ -147,9 +153,13 @@ export function handleInstallSnapshot(r: Raft, m: InstallSnapshot): void {
     r.sendDurable(reply(r, m, m.offset, true));
     return;
   }
-  if (m.offset === 0) {
-    r.incoming = { index: m.lastIncludedIndex, term: m.lastIncludedTerm, configuration: m.configuration, nextOffset: 0, complete: false };
-  } else if (incoming === undefined || incoming.index !== m.lastIncludedIndex || incoming.term !== m.lastIncludedTerm) {
+  const same = incoming !== undefined && incoming.leaderTerm === m.term && incoming.index === m.lastIncludedIndex && incoming.term === m.lastIncludedTerm;
+  if (m.offset === 0 && !(same && (incoming as IncomingSnapshot).nextOffset > 0)) {
+    // A new transfer. (Offset 0 again from the same leader for the same snapshot is a
+    // duplicate of its first chunk: answering with where we are keeps the two sides in step,
+    // where starting over would put us behind the leader's offset for good.)
+    r.incoming = { leaderTerm: m.term, index: m.lastIncludedIndex, term: m.lastIncludedTerm, configuration: m.configuration, nextOffset: 0, complete: false };
+  } else if (!same) {
     // A chunk of a transfer we know nothing of (we restarted, or it is stale): start over.
     r.send(reply(r, m, 0, false));
     return;

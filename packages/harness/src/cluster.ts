@@ -930,12 +930,14 @@ export class SimulationCluster {
     switch (write.kind) {
       case 'meta':
         this.checker.metaDurable(node.id, before, write.meta);
-        this.deliver(node, { type: 'metaPersisted', meta: write.meta });
+        this.deliver(node, { type: 'metaPersisted', meta: write.meta, ...(write.write === undefined ? {} : { write: write.write }) });
         return;
       case 'log': {
         const last = write.entries[write.entries.length - 1];
         // The host may merge writes and acknowledge only the last (the contract allows it).
-        if (!merged && last !== undefined) this.deliver(node, { type: 'logPersisted', upTo: last.index, term: last.term });
+        if (!merged && last !== undefined) {
+          this.deliver(node, { type: 'logPersisted', upTo: last.index, term: last.term, ...(write.write === undefined ? {} : { write: write.write }) });
+        }
         return;
       }
       case 'compact':
@@ -973,13 +975,13 @@ export class SimulationCluster {
     for (const effect of output.effects) {
       switch (effect.type) {
         case 'persistMeta':
-          this.issue(node, { kind: 'meta', meta: effect.meta }, now);
+          this.issue(node, { kind: 'meta', meta: effect.meta, write: effect.write }, now);
           break;
         case 'truncateLog':
           truncateAfter = effect.after;
           break;
         case 'appendLog':
-          this.issue(node, { kind: 'log', truncateAfter, entries: effect.entries }, now);
+          this.issue(node, { kind: 'log', truncateAfter, entries: effect.entries, write: effect.write }, now);
           truncateAfter = undefined;
           break;
         case 'compactLog':
@@ -987,7 +989,8 @@ export class SimulationCluster {
           this.issue(node, { kind: 'compact', upTo: effect.upTo, term: effect.term }, now);
           break;
         case 'sendSnapshot': {
-          // Read the chunk from the newest durable snapshot; nothing goes if that is another one.
+          // Read the chunk from that durable snapshot (the newest or the one before it, which a
+          // transfer in progress keeps reading); nothing goes if it is gone.
           const m = effect.message;
           const chunk = node.snapshots.read(m.lastIncludedIndex, m.offset, effect.maxBytes);
           if (chunk === undefined) {

@@ -92,6 +92,9 @@ export class SimulatedSnapshotStore {
     installsLost: 0,
   };
 
+  /** The durable snapshot before the newest, still readable for a transfer that started with it. */
+  private previous: DurableSnapshot | undefined;
+
   /** The newest durable snapshot, if any. */
   durableSnapshot(): DurableSnapshot | undefined {
     return this.durable;
@@ -140,18 +143,20 @@ export class SimulatedSnapshotStore {
       this.counters.savesSuperseded++;
       return undefined;
     }
+    this.previous = this.durable;
     this.durable = write.snapshot;
     this.counters.savesCompleted++;
     return write.snapshot;
   }
 
   /**
-   * Reads up to `maxBytes` at `offset` of the durable snapshot, if it is the one at `index`
-   * (the `sendSnapshot` contract); `undefined` when the newest durable snapshot is another one.
+   * Reads up to `maxBytes` at `offset` of the durable snapshot at `index` — the newest, or the
+   * one before it (the `sendSnapshot` contract: a transfer keeps its snapshot); `undefined` when
+   * that snapshot is gone.
    */
   read(index: number, offset: number, maxBytes: number): { data: Uint8Array; size: number; done: boolean } | undefined {
-    const snapshot = this.durable;
-    if (snapshot === undefined || snapshot.lastIncludedIndex !== index) return undefined;
+    const snapshot = this.durable?.lastIncludedIndex === index ? this.durable : this.previous?.lastIncludedIndex === index ? this.previous : undefined;
+    if (snapshot === undefined) return undefined;
     const size = snapshot.data.byteLength;
     const start = Math.min(offset, size);
     const data = snapshot.data.subarray(start, Math.min(size, start + maxBytes));
@@ -219,6 +224,7 @@ export class SimulatedSnapshotStore {
     if (write.snapshot.lastIncludedIndex <= this.durableIndex()) {
       throw new IllegalStateError(`installing snapshot ${write.snapshot.lastIncludedIndex} over the newer durable snapshot ${this.durableIndex()}`);
     }
+    this.previous = this.durable;
     this.durable = write.snapshot;
     this.counters.installsCompleted++;
     return write.snapshot;

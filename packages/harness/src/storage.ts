@@ -14,12 +14,14 @@ export const DEFAULT_STORAGE_LATENCY: StorageLatency = { minDelay: 0, maxDelay: 
 
 /** A durable write a node asked for (from its `persistMeta`, `truncateLog`+`appendLog` or `compactLog` effects). */
 export type WriteRequest =
-  | { readonly kind: 'meta'; readonly meta: PersistentMeta }
+  | { readonly kind: 'meta'; readonly meta: PersistentMeta; /** The effect's write number, echoed in the completion. */ readonly write?: number }
   | {
       readonly kind: 'log';
       /** Delete durable entries after this index first (a `truncateLog` effect). */
       readonly truncateAfter: LogIndex | undefined;
       readonly entries: readonly LogEntry[];
+      /** The effect's write number, echoed in the completion. */
+      readonly write?: number;
     }
   | { readonly kind: 'compact'; readonly upTo: LogIndex; readonly term: Term };
 

@@ -10,26 +10,27 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type FaultStep, SimulationCluster, type SnapshotOptions, type SnapshotStats, describeSchedule, faultScheduleArbitrary, runSchedule } from '../src/index.js';
+import { SimulationCluster, type SnapshotOptions, type SnapshotStats, describeSchedule, faultScheduleArbitrary, runSchedule } from '../src/index.js';
+
+/**
+ * Fixed seed, so the normal test command is deterministic (a failure replays exactly);
+ * explore other schedules with `FC_SEED=<n> pnpm test`.
+ */
+const PROPERTY_SEED = Number(process.env.FC_SEED ?? 20261201);
 
 const RUNS = 600;
 
 /**
- * Snapshot policy of a run, drawn from its seed. Known core issue (reported with issue 7):
- * duplicated InstallSnapshotResponses each make the leader send another chunk, so under
- * duplication the chunks of one transfer grow like (1 + duplicateRate)^chunks (INV-13 storm,
- * reproduction in the harness report). Until that is fixed, runs whose schedule duplicates
- * messages use chunks of 256–1023 bytes (a transfer takes a few chunks, duplicates of chunks
- * and answers still occur); the others use 8–127-byte chunks (transfers of many chunks under
- * loss, reordering, partitions and crashes).
+ * Snapshot policy of a run, drawn from its seed: 8–127-byte chunks, so transfers take many
+ * chunks under loss, duplication, reordering, partitions and crashes (duplicated answers once
+ * multiplied a transfer geometrically; the core now keeps strictly one chunk in flight).
  */
-function snapshotPolicy(seed: number, steps: readonly FaultStep[]): SnapshotOptions {
+function snapshotPolicy(seed: number): SnapshotOptions {
   const draw = (shift: number, range: number): number => Math.floor(seed / 2 ** shift) % range;
-  const duplicates = steps.some((s) => s.kind === 'network' && s.duplicateRate > 0);
   return {
     everyEntries: 1 + draw(0, 6),
     trailingLogEntries: draw(3, 4),
-    chunkBytes: duplicates ? 256 + draw(5, 768) : 8 + draw(5, 120),
+    chunkBytes: 8 + draw(5, 120),
     saveLatency: { minDelay: 0, maxDelay: draw(15, 5) },
     installLatency: { minDelay: 0, maxDelay: draw(18, 5) },
   };
@@ -43,7 +44,7 @@ describe.each([3, 5, 7])('random fault schedules with snapshotting, %i nodes', (
         fc.integer({ min: 0, max: 2 ** 31 - 1 }),
         faultScheduleArbitrary(n, { maxSteps: 60, maxTicksPerStep: 50, snapshotCrashes: true }),
         (seed, steps) => {
-          const snapshot = snapshotPolicy(seed, steps);
+          const snapshot = snapshotPolicy(seed);
           const cluster = SimulationCluster.create({ nodeCount: n, seed, storage: { minDelay: 0, maxDelay: 3 }, snapshot });
           try {
             runSchedule(cluster, steps);
@@ -59,7 +60,7 @@ describe.each([3, 5, 7])('random fault schedules with snapshotting, %i nodes', (
           for (const key of Object.keys(totals) as (keyof typeof totals)[]) totals[key] += stats[key];
         },
       ),
-      { numRuns: RUNS },
+      { numRuns: RUNS, seed: PROPERTY_SEED },
     );
     // The schedules reach what they are meant to: transfers, restarts of transfers, and each crash window.
     expect(totals.savesCompleted).toBeGreaterThan(RUNS);

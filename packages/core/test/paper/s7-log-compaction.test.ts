@@ -145,9 +145,13 @@ describe('§7 Log compaction', () => {
     const gap = node.process({ type: 'message', message: chunk(5, 1, 20, 10, 30) });
     expect(gap.effects.map((e) => e.type)).toEqual(['send']);
     expect(sent(gap.effects)[0]).toMatchObject({ nextOffset: 10 });
+    // A duplicate of the first chunk from the same leader is not a restart: we say where we are.
     const duplicate = node.process({ type: 'message', message: chunk(5, 1, 0, 10, 30) });
-    // Offset 0 restarts the transfer.
-    expect(duplicate.effects.map((e) => e.type)).toEqual(['installSnapshotChunk', 'send']);
+    expect(duplicate.effects.map((e) => e.type)).toEqual(['send']);
+    expect(sent(duplicate.effects)[0]).toMatchObject({ nextOffset: 10 });
+    // Offset 0 from a leader of a newer term starts the transfer over.
+    const restart = node.process({ type: 'message', message: chunk(5, 1, 0, 10, 30, 2) });
+    expect(restart.effects.map((e) => e.type)).toEqual(['persistMeta', 'installSnapshotChunk', 'send']);
     const unknown = follower([1], 1).process({ type: 'message', message: chunk(5, 1, 10, 10, 30) });
     expect(sent(unknown.effects)[0]).toMatchObject({ nextOffset: 0, installed: false });
   });
