@@ -257,6 +257,8 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
    * sendSnapshot); the two newest are kept open.
    */
   readonly #sendReaders: Map<number, Promise<SnapshotReader | undefined>> = new Map();
+  /** When each of {@link #sendReaders} was last read (ms, monotonic). */
+  readonly #sendReaderUse: Map<number, number> = new Map();
 
   // Observability state, kept from events so status() is not called on every input.
   #role: Role = 'follower';
@@ -1412,23 +1414,35 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
     }
   }
 
-  /** The open reader of the snapshot at `index`, opening the newest one if that is it. */
+  /**
+   * The open reader of the snapshot at `index`, opening the newest one if that is it. A reader
+   * stays open while transfers keep reading it; when a newer one opens, readers idle for
+   * longer than the core's retry interval (an election timeout, twice over) are closed — no
+   * transfer is using them any more.
+   */
   async #readerFor(index: number): Promise<SnapshotReader | undefined> {
+    const now = performance.now();
     const known = this.#sendReaders.get(index);
-    if (known !== undefined) return known;
+    if (known !== undefined) {
+      this.#sendReaderUse.set(index, now);
+      return known;
+    }
     const opening = (this.#storage as RaftStorage).snapshots.latest();
     this.#sendReaders.set(index, opening);
+    this.#sendReaderUse.set(index, now);
     const reader = await opening;
     if (reader === undefined || reader.meta.lastIncludedIndex !== index) {
       this.#sendReaders.delete(index);
+      this.#sendReaderUse.delete(index);
       await reader?.close().catch(() => undefined);
       return undefined;
     }
-    // Keep the two newest open: the one a transfer in progress reads and the newest.
-    const indices = [...this.#sendReaders.keys()].sort((a, b) => a - b);
-    for (const old of indices.slice(0, Math.max(0, indices.length - 2))) {
+    const idleMs = 4 * this.#parts.core.electionTicks * this.#parts.hosting.tickMs;
+    for (const [old, lastUsed] of this.#sendReaderUse) {
+      if (old === index || now - lastUsed < idleMs) continue;
       const evicted = this.#sendReaders.get(old);
       this.#sendReaders.delete(old);
+      this.#sendReaderUse.delete(old);
       void evicted?.then((r) => r?.close()).catch(() => undefined);
     }
     return reader;
@@ -1437,6 +1451,7 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
   async #closeSendReaders(): Promise<void> {
     const readers = [...this.#sendReaders.values()];
     this.#sendReaders.clear();
+    this.#sendReaderUse.clear();
     for (const reader of readers) await (await reader.catch(() => undefined))?.close().catch(() => undefined);
   }
 
