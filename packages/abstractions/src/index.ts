@@ -1,7 +1,9 @@
 /**
  * `@raft/abstractions`: the contracts every `@raft/*` package shares. Value types, protocol
  * messages, the core's inputs, effects and events, the storage, transport, state-machine and
- * telemetry interfaces, and the error classes. No implementation and no runtime dependencies.
+ * telemetry interfaces, and the error classes. No runtime dependencies; the only code is small
+ * value helpers every layer needs (branded-id constructors, entry sizes, configuration sets,
+ * the CRC-32C checksum of the on-disk and wire formats).
  *
  * @example
  * ```ts
