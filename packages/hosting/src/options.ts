@@ -6,7 +6,7 @@ import { DEFAULT_RAFT_OPTIONS, type RaftNodeOptions, type ResolvedRaftOptions, r
  * ({@link RaftNodeOptions} without `id`, which comes from `withNodeId`). Every option is
  * documented with its unit and default in `docs/configuration.md`.
  */
-export interface NodeOptions {
+export interface NodeOptions extends Omit<RaftNodeOptions, 'id'> {
   /**
    * Wall-clock length of one logical tick, in milliseconds. The election timeout is
    * `[electionTicks, 2·electionTicks)` ticks and a leader sends heartbeats every
@@ -14,28 +14,6 @@ export interface NodeOptions {
    * @default 10
    */
   readonly tickMs?: number;
-  /** Base election timeout, in ticks. @default 10 */
-  readonly electionTicks?: number;
-  /** Ticks between heartbeats; must be below `electionTicks`. @default 1 */
-  readonly heartbeatTicks?: number;
-  /** Run a pre-vote round before an election (dissertation §9.6). @default true */
-  readonly preVote?: boolean;
-  /** Leader steps down without a quorum; followers ignore votes while a leader is live. @default true */
-  readonly checkQuorum?: boolean;
-  /** AppendEntries with entries in flight to one follower at once. @default 256 */
-  readonly maxInflightMessages?: number;
-  /** Entry bytes in flight to one follower at once; 0 = no limit. @default 0 */
-  readonly maxInflightBytes?: number;
-  /** Upper bound of entry bytes in one AppendEntries, in bytes. @default 1048576 */
-  readonly maxMessageBytes?: number;
-  /** Entry bytes a leader may hold uncommitted before refusing proposals; 0 = no limit. @default 67108864 */
-  readonly maxUncommittedBytes?: number;
-  /** Bytes of snapshot data per InstallSnapshot chunk (one chunk in flight per follower). @default 1048576 */
-  readonly snapshotChunkBytes?: number;
-  /** Log entries kept below a newly saved snapshot, for slightly lagging followers (§7). @default 1024 */
-  readonly trailingLogEntries?: number;
-  /** Seed of the core's PRNG (election timeouts). @default a hash of the node id */
-  readonly seed?: number;
   /**
    * Take a snapshot of the state machine once this many entries were applied since the last
    * one (the core then compacts the log, keeping `trailingLogEntries`, and sends the snapshot
