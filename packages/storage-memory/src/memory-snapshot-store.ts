@@ -10,10 +10,15 @@ import {
 } from '@raft/abstractions';
 import { checkIndex, closedError } from './internal/errors.js';
 
-/** One committed snapshot held in memory. */
+/**
+ * One committed snapshot held in memory, as the chunks it was written in (never joined into one
+ * buffer: a 100 MB snapshot is not copied again on commit, and reads return views of the chunks).
+ */
 export interface MemorySnapshot {
   readonly meta: SnapshotMeta;
-  readonly data: Uint8Array;
+  readonly parts: readonly Uint8Array[];
+  /** `starts[i]` is the byte offset of `parts[i]`. */
+  readonly starts: readonly number[];
 }
 
 /** What a memory snapshot store keeps between opens: the newest committed snapshot. */
@@ -30,7 +35,9 @@ const DEFAULT_CHUNK_SIZE = 64 * 1024;
 
 /**
  * A volatile {@link SnapshotStore} keeping only the newest committed snapshot. Chunks are copied
- * as they are written; the checksum is CRC-32C, as in `@raft/snapshots-file`.
+ * once, as they are written (the writer's caller may reuse its buffers); reads return views of
+ * those copies, which callers must not modify. The checksum is CRC-32C, as in
+ * `@raft/snapshots-file`.
  */
 export function memorySnapshotStore(data: MemorySnapshotData = emptyMemorySnapshotData()): SnapshotStore {
   let closed = false;
@@ -62,10 +69,10 @@ export function memorySnapshotStore(data: MemorySnapshotData = emptyMemorySnapsh
         async commit() {
           ensureOpen();
           state = 'committed';
-          const bytes = new Uint8Array(size);
+          const starts: number[] = [];
           let at = 0;
           for (const chunk of chunks) {
-            bytes.set(chunk, at);
+            starts.push(at);
             at += chunk.byteLength;
           }
           const committed: SnapshotMeta = {
@@ -75,7 +82,7 @@ export function memorySnapshotStore(data: MemorySnapshotData = emptyMemorySnapsh
             size,
             checksum: formatCrc32c(crc),
           };
-          data.latest = { meta: committed, data: bytes };
+          data.latest = { meta: committed, parts: chunks, starts };
           return committed;
         },
         async abort() {
@@ -98,6 +105,39 @@ export function memorySnapshotStore(data: MemorySnapshotData = emptyMemorySnapsh
   };
 }
 
+/** Index of the part holding byte `offset` (binary search over the part starts). */
+function partAt(snapshot: MemorySnapshot, offset: number): number {
+  let lo = 0;
+  let hi = snapshot.starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if ((snapshot.starts[mid] as number) <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/** Bytes `[offset, offset + length)` clipped to the snapshot: a view when one part holds them, else a copy. */
+function range(snapshot: MemorySnapshot, offset: number, length: number): Uint8Array {
+  const end = Math.min(snapshot.meta.size, offset + length);
+  if (offset >= end) return new Uint8Array(0);
+  let i = partAt(snapshot, offset);
+  const first = snapshot.parts[i] as Uint8Array;
+  const start = snapshot.starts[i] as number;
+  if (end <= start + first.byteLength) return first.subarray(offset - start, end - start);
+  const out = new Uint8Array(end - offset);
+  let at = offset;
+  while (at < end) {
+    const part = snapshot.parts[i] as Uint8Array;
+    const partStart = snapshot.starts[i] as number;
+    const piece = part.subarray(at - partStart, Math.min(part.byteLength, end - partStart));
+    out.set(piece, at - offset);
+    at += piece.byteLength;
+    i++;
+  }
+  return out;
+}
+
 function memorySnapshotReader(snapshot: MemorySnapshot): SnapshotReader {
   let closed = false;
   const check = (): void => {
@@ -109,16 +149,16 @@ function memorySnapshotReader(snapshot: MemorySnapshot): SnapshotReader {
       check();
       checkIndex('offset', offset);
       checkIndex('length', length);
-      return snapshot.data.slice(offset, offset + length);
+      return range(snapshot, offset, length);
     },
     async *chunks(chunkSize = DEFAULT_CHUNK_SIZE) {
       check();
       if (!Number.isSafeInteger(chunkSize) || chunkSize <= 0) {
         throw new InvalidArgumentError(`chunkSize must be a positive integer, got ${chunkSize}`);
       }
-      for (let at = 0; at < snapshot.data.byteLength; at += chunkSize) {
+      for (let at = 0; at < snapshot.meta.size; at += chunkSize) {
         check();
-        yield snapshot.data.slice(at, at + chunkSize);
+        yield range(snapshot, at, chunkSize);
       }
     },
     async close() {

@@ -69,3 +69,25 @@ describe('memorySnapshotStore checksum', () => {
     await storage.close();
   });
 });
+
+describe('memory snapshot reads (kept as the written chunks, never joined)', () => {
+  it('reads any range across chunk boundaries, and streams the whole snapshot back', async () => {
+    const storage = await memoryStorage().open();
+    const writer = await storage.snapshots.begin({ lastIncludedIndex: LogIndex(5), lastIncludedTerm: Term(1), configuration: { voters: [NodeId('n1')], learners: [] } });
+    const whole = Uint8Array.from({ length: 10 }, (_, i) => i + 1);
+    for (const [from, to] of [[0, 3], [3, 8], [8, 10]] as const) await writer.write(whole.slice(from, to));
+    await writer.commit();
+    const reader = await storage.snapshots.latest();
+    if (reader === undefined) throw new Error('no snapshot');
+    for (let offset = 0; offset <= 10; offset++) {
+      for (let length = 0; length <= 11 - offset; length++) {
+        expect([...(await reader.read(offset, length))]).toEqual([...whole.subarray(offset, Math.min(10, offset + length))]);
+      }
+    }
+    const streamed: number[] = [];
+    for await (const chunk of reader.chunks(4)) streamed.push(...chunk);
+    expect(streamed).toEqual([...whole]);
+    await reader.close();
+    await storage.close();
+  });
+});
