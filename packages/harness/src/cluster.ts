@@ -1,5 +1,7 @@
 import {
   type ClusterConfiguration,
+  type ConfigurationChange,
+  type ConfigurationChangeResult,
   ConfigurationError,
   IllegalStateError,
   type InstallSnapshot,
@@ -16,11 +18,14 @@ import {
   type RaftStatus,
   type Role,
   type Term,
+  type TransferLeadershipResult,
+  allMembers,
+  isJointConfiguration,
 } from '@raft/abstractions';
 import { DEFAULT_RAFT_OPTIONS, type RaftBootState, RaftNodeState, type RaftNodeOptions } from '@raft/core';
 import { type AcknowledgedProposal, ClientModel, type ClientOptions } from './client.js';
 import { type InvariantId, InvariantViolationError } from './errors.js';
-import { InvariantChecker } from './invariants.js';
+import { InvariantChecker, describeConfiguration } from './invariants.js';
 import { type MessageCounter, type NetworkFaults, RELIABLE_NETWORK, SimulatedNetwork } from './network.js';
 import { SimulationRandom, deriveSeed } from './prng.js';
 import { type DurableSnapshot, SimulatedSnapshotStore, type SnapshotActivity, type SnapshotStoreCounters } from './snapshots.js';
@@ -77,10 +82,52 @@ export interface SnapshotStats extends SnapshotStoreCounters {
   readonly crashesBeforeCompaction: number;
 }
 
+/** Membership activity over the whole run (dissertation ch. 4, §3.10). */
+export interface MembershipStats {
+  /** `changeMembership` calls, and how the leader answered them. */
+  readonly changesRequested: number;
+  readonly changesAppended: number;
+  /** Refusals by reason (`configurationChangeInProgress`, `leaderNotReady`, `invalidChange`, `noLeader`, …). */
+  readonly changesRejected: Readonly<Record<string, number>>;
+  /** Distinct configuration entries committed, and how many of them were joint (C_old,new). */
+  readonly configurationsCommitted: number;
+  readonly jointConfigurationsCommitted: number;
+  /** Leaders that stepped down because their removal committed (§4.2.2). */
+  readonly leadersRemoved: number;
+  /** `transferLeadership` calls; transfers that ended with the target leading, with another leader, or timed out. */
+  readonly transfersRequested: number;
+  readonly transfersSucceeded: number;
+  readonly transfersOtherLeader: number;
+  readonly transfersTimedOut: number;
+}
+
+/** Options of {@link SimulationCluster.changeMembership} and {@link SimulationCluster.transferLeadership}. */
+export interface MembershipRequestOptions {
+  /** Hand the request to this node instead of the current leader (for example a deposed leader that does not know it yet). */
+  readonly via?: NodeId | string;
+}
+
+/** A leadership transfer handed to a leader. */
+export interface TransferRequest {
+  readonly requestId: number;
+  /** The node it was handed to (`undefined` when no leader was known). */
+  readonly leader: NodeId | undefined;
+  /** The answer given at once (a refusal, or `completed` for a transfer to the leader itself); `undefined` while in progress. */
+  readonly result: TransferLeadershipResult | undefined;
+}
+
 /** Options of {@link SimulationCluster.create}. */
 export interface SimulationOptions {
-  /** Number of voters, named `n1`…`nN`. Between 1 and 64. */
+  /** Number of nodes, named `n1`…`nN`. Between 1 and 64. */
   readonly nodeCount: number;
+  /**
+   * The voters the cluster is bootstrapped with: a count (the first k nodes, `n1`…`nk`) or a
+   * list of ids. The other nodes boot with an empty configuration, as nodes that will join a
+   * running cluster do: they take no part until a membership change adds them and they learn
+   * the membership from the leader (its log or a snapshot).
+   * @default every node
+   */
+  readonly initialVoters?: number | readonly (NodeId | string)[];
   /** Seed of the run: network faults, persistence delays and every core's PRNG derive from it. */
   readonly seed: number;
   /** Core options for every node. @default the core's defaults */
@@ -134,6 +181,8 @@ export interface SimulationStats {
   readonly messages: Readonly<Record<RaftMessageType, MessageCounter>>;
   /** Snapshot saves, transfers, installs and crash windows hit. */
   readonly snapshots: SnapshotStats;
+  /** Membership changes and leadership transfers. */
+  readonly membership: MembershipStats;
 }
 
 /** A read-only view of one simulated node. */
@@ -261,7 +310,10 @@ export class SimulationCluster {
   private readonly random: SimulationRandom;
   private readonly nodes: SimNode[];
   private readonly byId: Map<NodeId, SimNode>;
+  /** The bootstrap configuration: the initial voters (in force below the first configuration entry). */
   private readonly configuration: ClusterConfiguration;
+  /** The nodes bootstrapped as voters; the others boot with an empty configuration. */
+  private readonly founders: ReadonlySet<NodeId>;
   private readonly raftOptions: ClusterRaftOptions;
   private readonly latency: StorageLatency;
   private readonly createCore: CoreFactory;
@@ -280,6 +332,20 @@ export class SimulationCluster {
   private inputs = 0;
   private nextRequestId = 1;
   private readonly results = new Map<number, ProposalResult>();
+  /** Answers to membership changes and transfers, by request id (kept: they are few). */
+  private readonly answers = new Map<number, ConfigurationChangeResult | TransferLeadershipResult>();
+  private readonly transferTargets = new Map<number, NodeId | undefined>();
+  private readonly membershipCounts = {
+    changesRequested: 0,
+    changesAppended: 0,
+    changesRejected: {} as Record<string, number>,
+    leadersRemoved: 0,
+    transfersRequested: 0,
+    transfersSucceeded: 0,
+    transfersOtherLeader: 0,
+    transfersTimedOut: 0,
+  };
+  private readonly committedConfigurations = new Map<number, boolean>();
   private readonly faultCounts: Record<string, number> = {};
 
   private constructor(options: SimulationOptions) {
@@ -291,7 +357,9 @@ export class SimulationCluster {
     this.seed = options.seed;
     this.random = new SimulationRandom(options.seed);
     this.nodeIds = Array.from({ length: count }, (_, i) => NodeId(`n${i + 1}`));
-    this.configuration = { voters: [...this.nodeIds], learners: [] };
+    const founders = resolveInitialVoters(options.initialVoters, this.nodeIds);
+    this.founders = new Set(founders);
+    this.configuration = { voters: founders, learners: [] };
     this.latency = validateLatency({ ...DEFAULT_STORAGE_LATENCY, ...options.storage });
     const snapshot = options.snapshot;
     if (snapshot === undefined) {
@@ -322,10 +390,14 @@ export class SimulationCluster {
     }
     this.trace = new TraceRecorder(options.traceSize ?? 200);
     this.network = new SimulatedNetwork(this.nodeIds, this.random, { ...RELIABLE_NETWORK, ...options.network });
-    this.checker = new InvariantChecker((invariant, node, detail) => this.fail(invariant, node, detail), {
-      maxInflightMessages: this.raftOptions.maxInflightMessages ?? DEFAULT_RAFT_OPTIONS.maxInflightMessages,
-      maxUncommittedBytes: this.raftOptions.maxUncommittedBytes ?? DEFAULT_RAFT_OPTIONS.maxUncommittedBytes,
-    });
+    this.checker = new InvariantChecker(
+      (invariant, node, detail) => this.fail(invariant, node, detail),
+      {
+        maxInflightMessages: this.raftOptions.maxInflightMessages ?? DEFAULT_RAFT_OPTIONS.maxInflightMessages,
+        maxUncommittedBytes: this.raftOptions.maxUncommittedBytes ?? DEFAULT_RAFT_OPTIONS.maxUncommittedBytes,
+      },
+      { initialConfiguration: this.configuration },
+    );
     this.invariants = { checkAll: () => this.checkAll(), checker: this.checker };
     this.nodes = this.nodeIds.map((id, index) => ({
       id,
@@ -355,8 +427,9 @@ export class SimulationCluster {
   }
 
   /**
-   * Builds a cluster of fresh nodes (bootstrap configuration: all of them voters).
-   * @throws ConfigurationError for a bad `nodeCount` or `seed`.
+   * Builds a cluster of fresh nodes (bootstrap configuration: the `initialVoters`, by default
+   * all of them; the others boot with an empty configuration).
+   * @throws ConfigurationError for a bad `nodeCount`, `seed` or `initialVoters`.
    */
   static create(options: SimulationOptions): SimulationCluster {
     return new SimulationCluster(options);
@@ -444,19 +517,87 @@ export class SimulationCluster {
   }
 
   /**
-   * A leader that a majority of the voters (itself included) follow in its term: a leader
-   * the cluster actually has, not a deposed one that has not heard the news.
+   * A leader that a majority of the voters of its configuration (itself included where it is
+   * one) follow in its term — a majority of each half while joint: a leader the cluster
+   * actually has, not a deposed one that has not heard the news.
    */
   stableLeader(): NodeId | undefined {
     const leader = this.findLeader();
     if (leader === undefined) return undefined;
-    const term = this.nodeOf(leader).core?.status().term;
-    let followers = 0;
-    for (const node of this.nodes) {
-      const s = node.core?.status();
-      if (s !== undefined && s.term === term && s.leaderId === leader) followers++;
+    const status = (this.nodeOf(leader).core as SimulatedCore).status();
+    const follows = (id: NodeId): boolean => {
+      const s = this.byId.get(id)?.core?.status();
+      return s !== undefined && s.term === status.term && s.leaderId === leader;
+    };
+    const c = status.configuration;
+    for (const voters of c.oldVoters === undefined ? [c.voters] : [c.voters, c.oldVoters]) {
+      if (voters.filter(follows).length < Math.floor(voters.length / 2) + 1) return undefined;
     }
-    return followers >= Math.floor(this.nodes.length / 2) + 1 ? leader : undefined;
+    return leader;
+  }
+
+  /**
+   * The configuration in force on the current leader (the latest one in its log, dissertation
+   * §4.1), or `undefined` when no leader is known.
+   */
+  currentConfiguration(): ClusterConfiguration | undefined {
+    const leader = this.findLeader();
+    return leader === undefined ? undefined : this.nodeOf(leader).core?.status().configuration;
+  }
+
+  /** The bootstrap configuration (the initial voters). */
+  initialConfiguration(): ClusterConfiguration {
+    return { voters: [...this.configuration.voters], learners: [] };
+  }
+
+  /**
+   * Asks the current leader (or `options.via`) for a membership change and returns its
+   * answer: `appended` at (index, term) — the configuration is in force on the leader from
+   * now on (§4.1) — or why it was refused or redirected. With no live leader (or a crashed
+   * `via`) the answer is `rejected` with reason `noLeader`.
+   */
+  changeMembership(change: ConfigurationChange, options: MembershipRequestOptions = {}): ConfigurationChangeResult {
+    const node = this.requestTarget(options);
+    this.membershipCounts.changesRequested++;
+    let result: ConfigurationChangeResult = { status: 'rejected', reason: 'noLeader' };
+    if (node !== undefined) {
+      const requestId = this.nextRequestId++;
+      this.deliver(node, { type: 'changeConfiguration', requestId, change });
+      result = (this.answers.get(requestId) as ConfigurationChangeResult | undefined) ?? result;
+    }
+    const counts = this.membershipCounts;
+    if (result.status === 'appended') counts.changesAppended++;
+    else {
+      const reason = result.status === 'rejected' ? result.reason : 'redirected';
+      counts.changesRejected[reason] = (counts.changesRejected[reason] ?? 0) + 1;
+    }
+    this.trace.event(this.currentTick, node?.id, 'membership', `${describeChange(change)} -> ${result.status === 'appended' ? `appended ${result.index}/${result.term}` : result.status === 'rejected' ? `rejected ${result.reason}` : `redirected to ${result.leaderId}`}`);
+    return result;
+  }
+
+  /**
+   * Asks the current leader (or `options.via`) to hand leadership to `target`, or to the most
+   * up-to-date voter (§3.10). The transfer's outcome arrives later: read it with
+   * {@link requestResult}.
+   */
+  transferLeadership(target?: NodeId | string, options: MembershipRequestOptions = {}): TransferRequest {
+    const node = this.requestTarget(options);
+    const requestId = this.nextRequestId++;
+    this.membershipCounts.transfersRequested++;
+    this.transferTargets.set(requestId, target as NodeId | undefined);
+    if (node === undefined) {
+      const result: TransferLeadershipResult = { status: 'rejected', reason: 'noLeader' };
+      this.answers.set(requestId, result);
+      return { requestId, leader: undefined, result };
+    }
+    this.trace.event(this.currentTick, node.id, 'membership', `transfer leadership to ${target ?? 'the most up-to-date voter'}`);
+    this.deliver(node, { type: 'transferLeadership', requestId, ...(target === undefined ? {} : { target: target as NodeId }) });
+    return { requestId, leader: node.id, result: this.answers.get(requestId) as TransferLeadershipResult | undefined };
+  }
+
+  /** The answer to a membership change or transfer request so far (`undefined` while none). */
+  requestResult(requestId: number): ConfigurationChangeResult | TransferLeadershipResult | undefined {
+    return this.answers.get(requestId);
   }
 
   /**
@@ -581,8 +722,13 @@ export class SimulationCluster {
   /**
    * The final convergence check (reliability notes §4): heals everything, waits for a leader,
    * commits a barrier write through the client model, waits until every outstanding client
-   * request is acknowledged and every node applied the barrier, then asserts that every
-   * acknowledged proposal is applied at its index and term on every node (INV-8).
+   * request is acknowledged and the membership settled (the leader's latest configuration is
+   * committed and not joint: a joint one is left by the leader on its own, a removed leader
+   * steps down and another is elected), then until every member of that final configuration
+   * applied the barrier, and asserts that every acknowledged proposal is applied at its index
+   * and term on every member (INV-8). Then every member applies everything committed, and
+   * INV-10 is checked on every live node (a node no longer a member, or never one, is not
+   * waited for, but the state it has must still be a committed prefix).
    * @throws InvariantViolationError (`LIVENESS` or `INV-8`) with the seed and trace
    */
   checkLiveness(options: { readonly maxTicks: number } = { maxTicks: 1000 }): void {
@@ -597,20 +743,22 @@ export class SimulationCluster {
       }
       this.tick();
     }
+    const members = this.awaitSettledMembership(deadline, options.maxTicks);
     const acks = this.client.acknowledged();
     const target = Math.max(...acks.map((a) => a.index));
-    while (this.nodes.some((n) => n.machine.index < target)) {
+    const behindTarget = (): SimNode[] => members.filter((n) => n.machine.index < target);
+    while (behindTarget().length > 0) {
       if (this.currentTick >= deadline) {
-        const behind = this.nodes.filter((n) => n.machine.index < target).map((n) => `${n.id}@${n.machine.index}`);
+        const behind = behindTarget().map((n) => `${n.id}@${n.machine.index}`);
         this.fail('LIVENESS', undefined, `nodes ${behind.join(', ')} did not apply up to ${target} within ${options.maxTicks} ticks after heal`);
       }
       this.tick();
     }
-    this.assertAcknowledgedApplied(acks);
-    // Quiesce: every node applies everything committed anywhere, then INV-10.
+    this.assertAcknowledgedApplied(acks, members.map((n) => n.id));
+    // Quiesce: every member applies everything committed anywhere, then INV-10.
     for (;;) {
       const committed = Math.max(...this.nodes.map((n) => n.core?.status().commitIndex ?? 0));
-      const behind = this.nodes.filter((n) => n.machine.index < committed);
+      const behind = members.filter((n) => n.machine.index < committed);
       if (behind.length === 0) break;
       if (this.currentTick >= deadline) {
         this.fail('LIVENESS', undefined, `nodes ${behind.map((n) => `${n.id}@${n.machine.index}`).join(', ')} did not apply up to the commit index ${committed} within ${options.maxTicks} ticks after heal`);
@@ -621,7 +769,7 @@ export class SimulationCluster {
     this.checkAll();
   }
 
-  /**
+    /**
    * INV-10 (reliability notes §4): every live node at the same applied index has the same
    * state-machine state, equal to the committed log prefix there, and the log it holds agrees
    * with it. {@link checkLiveness} runs it after heal and quiesce.
@@ -635,9 +783,23 @@ export class SimulationCluster {
     this.checker.checkConvergence(states);
   }
 
-  /** Asserts INV-8 for the given acknowledgements on every live node. */
-  assertAcknowledgedApplied(acks: readonly AcknowledgedProposal[] = this.client.acknowledged()): void {
-    for (const node of this.nodes) {
+  /**
+   * Ids of the live nodes that are members (voters of either half, or learners) of the
+   * current leader's configuration; every live node when no leader is known.
+   */
+  liveMemberIds(): NodeId[] {
+    const configuration = this.currentConfiguration();
+    const members = configuration === undefined ? undefined : new Set(allMembers(configuration));
+    return this.nodes.filter((n) => n.core !== undefined && (members === undefined || members.has(n.id))).map((n) => n.id);
+  }
+
+  /**
+   * Asserts INV-8 for the given acknowledgements on the given nodes (by default the live
+   * members of the current configuration, see {@link liveMemberIds}).
+   */
+  assertAcknowledgedApplied(acks: readonly AcknowledgedProposal[] = this.client.acknowledged(), nodeIds: readonly NodeId[] = this.liveMemberIds()): void {
+    for (const id of nodeIds) {
+      const node = this.nodeOf(id);
       if (node.core === undefined) continue;
       for (const ack of acks) {
         const entry = this.appliedAt(node, ack.index);
@@ -687,6 +849,12 @@ export class SimulationCluster {
       writesLost,
       messages: this.network.messageCounters(),
       snapshots: { ...store, ...this.snapshotCounters },
+      membership: {
+        ...this.membershipCounts,
+        changesRejected: { ...this.membershipCounts.changesRejected },
+        configurationsCommitted: this.committedConfigurations.size,
+        jointConfigurationsCommitted: [...this.committedConfigurations.values()].filter(Boolean).length,
+      },
     };
   }
 
@@ -701,6 +869,36 @@ export class SimulationCluster {
   }
 
   // ---------------------------------------------------------------------------------------
+
+  /** The node a membership request goes to: `via`, or the current leader. */
+  private requestTarget(options: MembershipRequestOptions): SimNode | undefined {
+    const id = options.via === undefined ? this.findLeader() : this.nodeOf(options.via as NodeId).id;
+    const node = id === undefined ? undefined : this.nodeOf(id);
+    return node?.core === undefined ? undefined : node;
+  }
+
+  /**
+   * Ticks until a stable leader's latest configuration is committed and not joint, and
+   * returns the live members of that configuration (the nodes the final checks wait for).
+   */
+  private awaitSettledMembership(deadline: number, maxTicks: number): SimNode[] {
+    for (;;) {
+      const leader = this.stableLeader();
+      if (leader !== undefined) {
+        const core = this.nodeOf(leader).core as SimulatedCore;
+        const status = core.status();
+        if (!isJointConfiguration(status.configuration) && configurationIndexOf(core, status) <= status.commitIndex) {
+          const members = new Set(allMembers(status.configuration));
+          return this.nodes.filter((n) => members.has(n.id) && n.core !== undefined);
+        }
+      }
+      if (this.currentTick >= deadline) {
+        const configuration = this.currentConfiguration();
+        this.fail('LIVENESS', leader, `the membership did not settle (a committed, non-joint configuration on a stable leader) within ${maxTicks} ticks after heal; leader ${leader ?? 'none'}, configuration ${configuration === undefined ? 'unknown' : describeConfiguration(configuration)}`);
+      }
+      this.tick();
+    }
+  }
 
   private checkAll(): void {
     const live = new Map<NodeId, SimulatedCore>();
@@ -728,10 +926,13 @@ export class SimulationCluster {
     const meta = node.disk.durableMeta();
     const entries = node.disk.durableEntries();
     const snapshot = node.snapshots.durableSnapshot();
+    // A founding member boots with the initial voters; a node that joins later with an empty
+    // configuration, and learns the membership from the leader.
+    const bootstrap: ClusterConfiguration = this.founders.has(node.id) ? this.configuration : { voters: [], learners: [] };
     const boot: RaftBootState = {
       meta,
       entries,
-      configuration: this.configuration,
+      configuration: bootstrap,
       ...(snapshot === undefined
         ? {}
         : { snapshot: { lastIncludedIndex: snapshot.lastIncludedIndex, lastIncludedTerm: snapshot.lastIncludedTerm, configuration: snapshot.configuration } }),
@@ -764,6 +965,7 @@ export class SimulationCluster {
       baseIndex: status.snapshotIndex,
       baseTerm,
       entries: held,
+      bootstrapConfiguration: bootstrap,
       appliedIndex: node.machine.index,
       stateFingerprint: node.machine.fingerprint(),
       status,
@@ -958,6 +1160,7 @@ export class SimulationCluster {
     let code = 0;
     for (const effect of output.effects) code = (code * 31 + EFFECT_CODE[effect.type]) | 0;
     this.trace.input(this.currentTick, node.id, node.index, input, output.effects.length, code);
+    if (output.events.length > 0) this.noteEvents(output);
     if (this.checkGlobal) this.checker.afterInput(node.id, output, core.status());
     if (this.nodeChecks === 'everyInput') {
       try {
@@ -967,6 +1170,22 @@ export class SimulationCluster {
       }
     }
     this.execute(node, output);
+  }
+
+  /** Membership counters from the core's events. */
+  private noteEvents(output: RaftOutput): void {
+    for (const event of output.events) {
+      switch (event.type) {
+        case 'configurationChangeCommitted':
+          this.committedConfigurations.set(event.index, isJointConfiguration(event.configuration));
+          break;
+        case 'leaderLost':
+          if (event.reason === 'removed') this.membershipCounts.leadersRemoved++;
+          break;
+        default:
+          break;
+      }
+    }
   }
 
   private execute(node: SimNode, output: RaftOutput): void {
@@ -1040,9 +1259,23 @@ export class SimulationCluster {
         case 'proposalResult':
           this.results.set(effect.requestId, effect.result);
           break;
-        case 'readResult':
         case 'configurationChangeResult':
-        case 'transferLeadershipResult':
+          this.answers.set(effect.requestId, effect.result);
+          break;
+        case 'transferLeadershipResult': {
+          this.answers.set(effect.requestId, effect.result);
+          const r = effect.result;
+          const counts = this.membershipCounts;
+          if (r.status === 'timedOut') counts.transfersTimedOut++;
+          else if (r.status === 'completed') {
+            const wanted = this.transferTargets.get(effect.requestId);
+            if (wanted === undefined || wanted === r.leaderId) counts.transfersSucceeded++;
+            else counts.transfersOtherLeader++;
+          }
+          this.trace.event(now, node.id, 'membership', `transfer #${effect.requestId}: ${r.status === 'completed' ? `completed, leader ${r.leaderId}` : r.status === 'rejected' ? `rejected ${r.reason}` : r.status}`);
+          break;
+        }
+        case 'readResult':
           break;
       }
     }
@@ -1137,6 +1370,39 @@ export class SimulationCluster {
       cause === undefined ? {} : { cause },
     );
   }
+}
+
+/** The initial voters from the option: the first k nodes, or the listed ids (validated). */
+function resolveInitialVoters(option: SimulationOptions['initialVoters'], ids: readonly NodeId[]): NodeId[] {
+  if (option === undefined) return [...ids];
+  if (typeof option === 'number') {
+    if (!Number.isSafeInteger(option) || option < 1 || option > ids.length) {
+      throw new ConfigurationError('initialVoters', `must be an integer between 1 and nodeCount (${ids.length}), got ${option}`);
+    }
+    return ids.slice(0, option);
+  }
+  if (option.length === 0) throw new ConfigurationError('initialVoters', 'must name at least one voter');
+  const known = new Set<string>(ids);
+  for (const id of option) {
+    if (!known.has(id)) throw new ConfigurationError('initialVoters', `names ${JSON.stringify(id)}, which is not one of ${ids.join(', ')}`);
+  }
+  if (new Set(option).size !== option.length) throw new ConfigurationError('initialVoters', 'names a node twice');
+  // Sorted like the core's own configurations (by id).
+  return ids.filter((id) => option.includes(id));
+}
+
+/** Index of the latest configuration entry in a core's log (its compaction point when the log holds none). */
+function configurationIndexOf(core: SimulatedCore, status: RaftStatus): number {
+  const entries = core.entries();
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const entry = entries[i] as LogEntry;
+    if (entry.kind === 'configuration') return entry.index;
+  }
+  return status.snapshotIndex;
+}
+
+function describeChange(change: ConfigurationChange): string {
+  return change.type === 'setMembers' ? `setMembers voters=[${change.voters.join(',')}] learners=[${change.learners.join(',')}]` : `${change.type} ${change.nodeId}`;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

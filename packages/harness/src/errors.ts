@@ -17,6 +17,10 @@ import { IllegalStateError, type NodeId } from '@raft/abstractions';
  * - `INV-8` Durability: every acknowledged proposal is applied on every live node after heal.
  * - `INV-10` Convergence: after heal and quiesce, every node at the same applied index has the
  *   same state-machine state (the committed prefix), and its log agrees with it.
+ * - `INV-11` Configuration safety: at most one uncommitted configuration entry in a leader's
+ *   log; every node acts on the latest configuration in its log; a leader's election and
+ *   every commit it makes are backed by a majority of each half of that configuration (both
+ *   C_old and C_new while joint); a snapshot carries the configuration in force at its index.
  * - `INV-12` No message promises state that is not durable (votes, append acks), and a leader
  *   commits only entries durable on a quorum.
  * - `INV-13` Bounded resources (in-flight appends, uncommitted bytes, and no
@@ -34,6 +38,7 @@ export type InvariantId =
   | 'INV-7'
   | 'INV-8'
   | 'INV-10'
+  | 'INV-11'
   | 'INV-12'
   | 'INV-13'
   | 'HOST'

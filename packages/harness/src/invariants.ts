@@ -33,10 +33,26 @@ export interface ProcessStart {
   readonly baseTerm: number;
   /** The log entries the core holds at boot (after the compaction point). */
   readonly entries: readonly LogEntry[];
+  /**
+   * The bootstrap configuration the node was started with (the one in force when neither its
+   * log nor a snapshot holds one: the initial voters for a founding member, empty for a node
+   * that joins later). @default the status's configuration when `entries` hold none
+   */
+  readonly bootstrapConfiguration?: ClusterConfiguration;
   /** The state machine the node starts with: its applied index and state fingerprint. */
   readonly appliedIndex: number;
   readonly stateFingerprint: number;
   readonly status: RaftStatus;
+}
+
+/** Options of the checker beyond the resource limits. */
+export interface CheckerOptions {
+  /**
+   * The configuration the cluster was bootstrapped with: in force at every index below the
+   * first configuration entry. Without it the configuration of such a prefix is unknown and
+   * the checks that need it are skipped there.
+   */
+  readonly initialConfiguration?: ClusterConfiguration;
 }
 
 /** The live node as the checker can inspect it for the on-demand full check. */
@@ -57,11 +73,30 @@ class LogMirror {
   baseHash: number | undefined;
   terms: number[] = [];
   hashes: (number | undefined)[] = [];
+  /** The configuration entries held above `base`, in index order. */
+  configs: { readonly index: number; readonly configuration: ClusterConfiguration }[] = [];
+  /** The configuration in force at `base`; `undefined` when not known. */
+  baseConfiguration: ClusterConfiguration | undefined;
 
-  constructor(base: number, baseTerm: number, baseHash: number | undefined) {
+  constructor(base: number, baseTerm: number, baseHash: number | undefined, baseConfiguration: ClusterConfiguration | undefined) {
     this.base = base;
     this.baseTerm = baseTerm;
     this.baseHash = baseHash;
+    this.baseConfiguration = baseConfiguration;
+  }
+
+  /** The latest configuration in the log (dissertation §4.1: in force once appended), if known. */
+  latestConfiguration(): ClusterConfiguration | undefined {
+    return this.configs[this.configs.length - 1]?.configuration ?? this.baseConfiguration;
+  }
+
+  /** The configuration in force at `index` (≥ base), if known. */
+  configurationAt(index: number): ClusterConfiguration | undefined {
+    for (let i = this.configs.length - 1; i >= 0; i--) {
+      const c = this.configs[i] as { index: number; configuration: ClusterConfiguration };
+      if (c.index <= index) return c.configuration;
+    }
+    return this.baseConfiguration;
   }
 
   lastIndex(): number {
@@ -117,7 +152,11 @@ class Tracker {
  * - the fingerprint of every applied entry, and of the state machine after every applied
  *   index — from the log or restored from a snapshot (INV-5, INV-10);
  * - leaders and AppendEntries/InstallSnapshot senders per term (INV-1), durable votes per term (INV-7);
- * - per node across restarts: the highest durable snapshot and compaction point (INV-6).
+ * - per node across restarts: the highest durable snapshot and compaction point (INV-6);
+ * - the configuration entries of every log and of the committed log (INV-11): each node's
+ *   configuration in force is computed from its own effects, never taken from the core, so
+ *   a leader's elections and commits are checked against the quorum of the latest
+ *   configuration in its log (both majorities while joint).
  *
  * With log compaction, a node's log mirror starts at its compaction point (whose prefix
  * fingerprint is the committed one there), so Log Matching compares only the entries a node
@@ -153,15 +192,36 @@ export class InvariantChecker {
   private readonly durableSnapshot = new Map<NodeId, number>();
   /** Highest compaction point (status `snapshotIndex`) per node, over all its processes. */
   private readonly compactionPoint = new Map<NodeId, number>();
+  /** Configuration entries of the committed log, in index order. */
+  private readonly committedConfigs: { readonly index: number; readonly configuration: ClusterConfiguration }[] = [];
+  private readonly initialConfiguration: ClusterConfiguration | undefined;
   private largestEntry = 0;
   /** Inputs checked incrementally. */
   checks = 0;
   /** Full on-demand checks run. */
   fullChecks = 0;
 
-  constructor(report: ViolationReporter, limits: ResourceLimits) {
+  constructor(report: ViolationReporter, limits: ResourceLimits, options: CheckerOptions = {}) {
     this.report = report;
     this.limits = limits;
+    this.initialConfiguration = options.initialConfiguration;
+  }
+
+  /**
+   * The configuration in force at a committed `index`: the newest committed configuration
+   * entry at or below it, else the initial configuration (`undefined` when not known).
+   */
+  committedConfigurationAt(index: number): ClusterConfiguration | undefined {
+    for (let i = this.committedConfigs.length - 1; i >= 0; i--) {
+      const c = this.committedConfigs[i] as { index: number; configuration: ClusterConfiguration };
+      if (c.index <= index) return c.configuration;
+    }
+    return this.initialConfiguration;
+  }
+
+  /** The latest configuration in the log of `id`'s live process, as built from its effects (`undefined` if unknown or crashed). */
+  configurationOf(id: NodeId): ClusterConfiguration | undefined {
+    return this.trackers.get(id)?.mirror.latestConfiguration();
   }
 
   /** Terms that have had a leader, and who. */
@@ -187,7 +247,13 @@ export class InvariantChecker {
     if (start.baseIndex > 0 && this.committedTerm[start.baseIndex] !== undefined && this.committedTerm[start.baseIndex] !== start.baseTerm) {
       this.report('INV-4', id, `boot snapshot at ${start.baseIndex} has term ${start.baseTerm}, the committed entry there has term ${this.committedTerm[start.baseIndex]}`);
     }
-    const mirror = new LogMirror(start.baseIndex, start.baseTerm, baseHash);
+    // The configuration at the compaction point: the committed one there (a snapshot's), or
+    // the bootstrap configuration for a log from index 1.
+    const baseConfiguration =
+      start.baseIndex > 0
+        ? this.committedConfigurationAt(start.baseIndex)
+        : (start.bootstrapConfiguration ?? (start.entries.some((e) => e.kind === 'configuration') ? undefined : start.status.configuration));
+    const mirror = new LogMirror(start.baseIndex, start.baseTerm, baseHash, baseConfiguration);
     this.appendToMirror(id, mirror, start.entries);
     const tracker = new Tracker(id, start.disk, start.snapshots, start.status, mirror, start.appliedIndex);
     // INV-6: the compaction point never moves back, across restarts too; the node restarts
@@ -216,9 +282,34 @@ export class InvariantChecker {
     this.trackers.set(id, tracker);
   }
 
-  /** The node crashed: its process view is gone (its durable history stays). */
+  /**
+   * The node crashed: its process view is gone (its durable history stays). A term it led
+   * without that term ever becoming durable left no trace — its leader sent nothing in it
+   * (INV-12 checks that) and wrote nothing durable — so the restarted node may lead that term
+   * again with other entries (a single voter does): the leadership claim and the entries of
+   * that term its lost log registered are forgotten.
+   */
   stopProcess(id: NodeId): void {
+    const t = this.trackers.get(id);
     this.trackers.delete(id);
+    if (t === undefined) return;
+    const durableTerm = t.disk.durableMeta().currentTerm;
+    const forgotten = new Set<number>();
+    for (const [term, leader] of this.leaders) if (term > durableTerm && leader === id) forgotten.add(term);
+    if (forgotten.size === 0) return;
+    for (const term of forgotten) this.leaders.delete(term);
+    const mirror = t.mirror;
+    for (let index = mirror.base + 1; index <= mirror.lastIndex(); index++) {
+      const term = mirror.termAt(index);
+      const slot = this.registry[index];
+      if (term === undefined || !forgotten.has(term) || slot === undefined) continue;
+      for (let i = 0; i < slot.length; i += 2) {
+        if (slot[i] === term) {
+          slot.splice(i, 2);
+          break;
+        }
+      }
+    }
   }
 
   /** A meta write of `id` became durable. */
@@ -253,6 +344,7 @@ export class InvariantChecker {
     this.checks++;
     const wasLeaderThisTerm = t.role === 'leader' && status.role === 'leader' && status.term === t.term;
     const mirror = t.mirror;
+    const configurationBefore = mirror.latestConfiguration();
 
     // INV-6: a node's term never decreases within a process.
     if (status.term < t.term) this.report('INV-6', id, `term went from ${t.term} to ${status.term}`);
@@ -283,9 +375,15 @@ export class InvariantChecker {
           // INV-1: only the leader of a term sends snapshots in it; INV-4: a snapshot covers a committed prefix.
           const m = effect.message;
           this.claimLeadership(id, m.term, 'sent InstallSnapshot');
+          this.checkLeaderTermDurable(t, m.term, 'InstallSnapshot');
           const committedTerm = this.committedTerm[m.lastIncludedIndex];
           if (m.lastIncludedIndex > this.maxCommitted || (committedTerm !== undefined && committedTerm !== m.lastIncludedTerm)) {
             this.report('INV-4', id, `sends snapshot ${m.lastIncludedIndex}/${m.lastIncludedTerm}, not a committed prefix (committed there: ${committedTerm === undefined ? 'nothing' : `term ${committedTerm}`})`);
+          }
+          // INV-11 (E6): a snapshot carries the configuration in force at its last index.
+          const inForce = this.committedConfigurationAt(m.lastIncludedIndex);
+          if (inForce !== undefined && !sameConfiguration(inForce, m.configuration)) {
+            this.report('INV-11', id, `sends snapshot ${m.lastIncludedIndex}/${m.lastIncludedTerm} carrying configuration ${describeConfiguration(m.configuration)}, the configuration in force there is ${describeConfiguration(inForce)}`);
           }
           break;
         }
@@ -304,9 +402,13 @@ export class InvariantChecker {
     }
 
     // INV-1: one leader per term; INV-4: a new leader holds everything committed before its term.
+    // INV-11: it won with a majority of each half of the latest configuration in its log.
     if (status.role === 'leader') {
       this.claimLeadership(id, status.term, 'is leader');
-      if (!wasLeaderThisTerm) this.checkLeaderCompleteness(t, status.term);
+      if (!wasLeaderThisTerm) {
+        this.checkLeaderCompleteness(t, status.term);
+        this.checkElectionQuorum(t, status.term);
+      }
     }
 
     // INV-6: the commit index never decreases within a process; it never passes the log.
@@ -323,6 +425,23 @@ export class InvariantChecker {
     // INV-5: applied never exceeds commit.
     if (status.appliedIndex > status.commitIndex) {
       this.report('INV-5', id, `applied index ${status.appliedIndex} exceeds commit index ${status.commitIndex}`);
+    }
+    const configuration = t.mirror.latestConfiguration();
+    if (status.role === 'leader') {
+      // INV-11: at most one configuration entry that is not committed in a leader's log (a
+      // change starts only once the previous one committed, dissertation §4.1).
+      const configs = t.mirror.configs;
+      const previous = configs[configs.length - 2];
+      if (previous !== undefined && previous.index > this.maxCommitted) {
+        const last = configs[configs.length - 1] as { index: number };
+        this.report('INV-11', id, `leader of term ${status.term} holds uncommitted configuration entries at ${previous.index} and ${last.index} (highest committed index ${this.maxCommitted})`);
+      }
+    }
+    // INV-11: the configuration the core acts on is the latest one in its log.
+    if (configuration !== undefined && (configuration !== configurationBefore || (status.role === 'leader' && (!wasLeaderThisTerm || status.commitIndex > t.commitIndex)))) {
+      if (!sameConfiguration(configuration, status.configuration)) {
+        this.report('INV-11', id, `acts on configuration ${describeConfiguration(status.configuration)}, the latest one in its log is ${describeConfiguration(configuration)}`);
+      }
     }
     t.role = status.role;
     t.term = status.term;
@@ -416,6 +535,11 @@ export class InvariantChecker {
       if (status.commitIndex !== t.commitIndex) {
         this.report('HOST', id, `status commit index ${status.commitIndex}, last observed ${t.commitIndex}`);
       }
+      // INV-11: the configuration in force is the latest one in the log.
+      const configuration = t.mirror.latestConfiguration();
+      if (configuration !== undefined && !sameConfiguration(configuration, status.configuration)) {
+        this.report('INV-11', id, `acts on configuration ${describeConfiguration(status.configuration)}, the latest one in its log is ${describeConfiguration(configuration)}`);
+      }
       // INV-3 on the durable log as well: every durable entry agrees with the registry.
       let previous: number | undefined = t.disk.durableBaseIndex() === 0 ? 0 : this.committed[t.disk.durableBaseIndex()];
       for (const entry of t.disk.durableEntries()) {
@@ -452,12 +576,19 @@ export class InvariantChecker {
     else if (existing !== candidate) this.report('INV-7', id, `${how} for ${candidate} in term ${term}, but it voted for ${existing} in that term`);
   }
 
+  /** INV-12: a leader speaks in its term only once that term is durable (or a crash could let it lead the term again). */
+  private checkLeaderTermDurable(t: Tracker, term: number, what: string): void {
+    const durable = t.disk.durableMeta().currentTerm;
+    if (durable < term) this.report('INV-12', t.id, `sent ${what} in term ${term} while its durable term is ${durable}`);
+  }
+
   private checkSend(t: Tracker, message: RaftMessage): void {
     const disk = t.disk;
     switch (message.type) {
       case 'AppendEntries':
         // INV-1 (hashicorp's verifier): one AppendEntries sender per term.
         this.claimLeadership(t.id, message.term, 'sent AppendEntries');
+        this.checkLeaderTermDurable(t, message.term, 'AppendEntries');
         break;
       case 'RequestVoteResponse': {
         if (!message.granted || message.preVote) break;
@@ -504,9 +635,12 @@ export class InvariantChecker {
       }
       case 'InstallSnapshot':
         this.claimLeadership(t.id, message.term, 'sent InstallSnapshot');
+        this.checkLeaderTermDurable(t, message.term, 'InstallSnapshot');
+        break;
+      case 'TimeoutNow':
+        this.checkLeaderTermDurable(t, message.term, 'TimeoutNow');
         break;
       case 'RequestVote':
-      case 'TimeoutNow':
         break;
     }
   }
@@ -542,17 +676,26 @@ export class InvariantChecker {
       if (termAt !== status.term) {
         this.report('INV-4', t.id, `leader of term ${status.term} advanced commit to ${to}, an entry of term ${termAt ?? 'unknown'}`);
       }
-      // INV-12: the committed entry is durable on a quorum (the leader counts itself only once its own write is durable).
-      this.checkDurableQuorum(t, status.configuration, to, termAt ?? -1);
+      // INV-12: the committed entry is durable on a quorum (the leader counts itself only once
+      // its own write is durable). INV-11: the quorum is that of the latest configuration in
+      // its log as built from its own effects — both majorities while joint.
+      const configuration = mirror.latestConfiguration();
+      if (configuration !== undefined) this.checkDurableQuorum(t, configuration, to, termAt ?? -1);
     }
-    for (let i = Math.max(t.commitIndex + 1, mirror.base); i <= to; i++) {
+    const start = Math.max(t.commitIndex + 1, mirror.base);
+    let nextConfig = firstConfigAbove(mirror.configs, start - 1);
+    for (let i = start; i <= to; i++) {
       const h = mirror.hashAt(i);
       const termAt = mirror.termAt(i);
+      const config = mirror.configs[nextConfig];
+      const isConfig = config !== undefined && config.index === i;
+      if (isConfig) nextConfig++;
       if (h === undefined || termAt === undefined) continue;
       const known = this.committed[i];
       if (known === undefined) {
         this.committed[i] = h;
         this.committedTerm[i] = termAt;
+        if (isConfig) this.recordCommittedConfiguration(i, config.configuration);
       } else if (known !== h) {
         this.report('INV-4', t.id, `committed a different entry at index ${i} (term ${termAt}) than was committed before (term ${this.committedTerm[i]})`);
       }
@@ -560,6 +703,30 @@ export class InvariantChecker {
     const frontier = this.commitFrontier.get(status.term) ?? 0;
     if (to > frontier) this.commitFrontier.set(status.term, to);
     if (to > this.maxCommitted) this.maxCommitted = to;
+  }
+
+  private recordCommittedConfiguration(index: number, configuration: ClusterConfiguration): void {
+    const list = this.committedConfigs;
+    let at = list.length;
+    while (at > 0 && (list[at - 1] as { index: number }).index > index) at--;
+    list.splice(at, 0, { index, configuration });
+  }
+
+  /**
+   * INV-11 for an election: the new leader of `term` holds the vote of a majority of each
+   * half of the latest configuration in its log (its own vote counts where it is a voter).
+   * Votes are those granted (sent) or made durable in that term.
+   */
+  private checkElectionQuorum(t: Tracker, term: number): void {
+    const configuration = t.mirror.latestConfiguration();
+    if (configuration === undefined) return;
+    for (const voters of configuration.oldVoters === undefined ? [configuration.voters] : [configuration.voters, configuration.oldVoters]) {
+      let granted = 0;
+      for (const v of voters) if (v === t.id || this.votes.get(v)?.get(term) === t.id) granted++;
+      if (granted < Math.floor(voters.length / 2) + 1) {
+        this.report('INV-11', t.id, `became leader of term ${term} with votes of ${granted} of ${voters.length} voters [${voters.join(',')}] of its configuration ${describeConfiguration(configuration)}`);
+      }
+    }
   }
 
   private checkDurableQuorum(t: Tracker, configuration: ClusterConfiguration, index: number, term: number): void {
@@ -620,16 +787,21 @@ export class InvariantChecker {
     if (upTo > this.maxCommitted || (committedTerm !== undefined && committedTerm !== term)) {
       this.report('INV-4', t.id, `compacted its log up to ${upTo}/${term}, which is not committed (committed there: ${committedTerm === undefined ? 'nothing' : `term ${committedTerm}`})`);
     }
+    // The configuration at the new compaction point is the committed one there (known to
+    // the checker independently of what the core or a snapshot claims).
     if (mirror.termAt(upTo) === term) {
       const drop = upTo - mirror.base;
       const hash = mirror.hashAt(upTo);
+      const held = mirror.configurationAt(upTo);
       mirror.terms.splice(0, drop);
       mirror.hashes.splice(0, drop);
       mirror.base = upTo;
       mirror.baseTerm = term;
       mirror.baseHash = hash;
+      mirror.baseConfiguration = this.committedConfigurationAt(upTo) ?? held;
+      mirror.configs = mirror.configs.filter((c) => c.index > upTo);
     } else {
-      t.mirror = new LogMirror(upTo, term, this.committed[upTo]);
+      t.mirror = new LogMirror(upTo, term, this.committed[upTo], this.committedConfigurationAt(upTo));
     }
   }
 
@@ -640,6 +812,7 @@ export class InvariantChecker {
       mirror.terms.length = keep;
       mirror.hashes.length = keep;
     }
+    while (mirror.configs.length > 0 && (mirror.configs[mirror.configs.length - 1] as { index: number }).index > after) mirror.configs.pop();
   }
 
   private appendToMirror(id: NodeId, mirror: LogMirror, entries: readonly LogEntry[]): void {
@@ -650,6 +823,7 @@ export class InvariantChecker {
       const previousHash = mirror.hashAt(entry.index - 1);
       const h = previousHash === undefined ? undefined : prefixHash(previousHash, entryHash(entry));
       if (entry.kind === 'command') this.largestEntry = Math.max(this.largestEntry, entrySize(entry));
+      else if (entry.kind === 'configuration') mirror.configs.push({ index: entry.index, configuration: entry.configuration });
       mirror.terms.push(entry.term);
       mirror.hashes.push(h);
       if (h !== undefined) this.register(id, entry.index, entry.term, h);
@@ -671,4 +845,27 @@ export class InvariantChecker {
     }
     slot.push(term, hash);
   }
+}
+
+/** Position in `configs` (sorted by index) of the first entry above `index`. */
+function firstConfigAbove(configs: readonly { readonly index: number }[], index: number): number {
+  let i = configs.length;
+  while (i > 0 && (configs[i - 1] as { index: number }).index > index) i--;
+  return i;
+}
+
+/** Same voters (both halves) and learners, in any order. */
+export function sameConfiguration(a: ClusterConfiguration, b: ClusterConfiguration): boolean {
+  return sameSet(a.voters, b.voters) && sameSet(a.learners, b.learners) && (a.oldVoters === undefined ? b.oldVoters === undefined : b.oldVoters !== undefined && sameSet(a.oldVoters, b.oldVoters));
+}
+
+function sameSet(a: readonly NodeId[], b: readonly NodeId[]): boolean {
+  if (a.length !== b.length) return false;
+  for (const x of a) if (!b.includes(x)) return false;
+  return true;
+}
+
+/** `{n1,n2 | old n1,n3 | learners n4}`, for messages. */
+export function describeConfiguration(c: ClusterConfiguration): string {
+  return `{${c.voters.join(',')}${c.oldVoters === undefined ? '' : ` | old ${c.oldVoters.join(',')}`}${c.learners.length === 0 ? '' : ` | learners ${c.learners.join(',')}`}}`;
 }

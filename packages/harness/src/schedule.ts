@@ -1,3 +1,4 @@
+import { type ClusterConfiguration, type NodeId, allMembers, allVoters } from '@raft/abstractions';
 import fc from 'fast-check';
 import type { SimulationCluster } from './cluster.js';
 
@@ -29,7 +30,27 @@ export type FaultStep =
       readonly duplicateRate: number;
       readonly reorderRate: number;
       readonly maxDelay: number;
-    };
+    }
+  // Membership churn (dissertation ch. 4, §3.10), asked of the current leader (the live leader
+  // with the highest term, possibly a deposed one that has not heard the news); nothing happens
+  // without one. Nodes are picked among those the leader's configuration makes eligible.
+  /** Adds as a learner the `node`-th node that is not a member. */
+  | { readonly kind: 'addLearner'; readonly node: number }
+  /** Promotes the `node`-th learner to voter. */
+  | { readonly kind: 'promote'; readonly node: number }
+  /** Adds as a voter, without the learner stage, the `node`-th node that is not a voter. */
+  | { readonly kind: 'addVoter'; readonly node: number }
+  /** Removes the `node`-th member other than the leader. */
+  | { readonly kind: 'remove'; readonly node: number }
+  /** Removes the leader itself (it steps down once the change commits, §4.2.2). */
+  | { readonly kind: 'removeLeader' }
+  /**
+   * Replaces the membership (several changes at once: joint consensus, §4.3): the voters are
+   * the nodes whose bit is set in `voters` (never none), the learners those set in `learners` only.
+   */
+  | { readonly kind: 'setMembers'; readonly voters: number; readonly learners: number }
+  /** Transfers leadership (§3.10) to the `node`-th voter other than the leader; `undefined` lets the leader pick the most up-to-date one. */
+  | { readonly kind: 'transfer'; readonly node: number | undefined };
 
 /** Carries out one step on the cluster. */
 export function applyStep(cluster: SimulationCluster, step: FaultStep): void {
@@ -81,6 +102,69 @@ export function applyStep(cluster: SimulationCluster, step: FaultStep): void {
         maxDelay: step.maxDelay,
       });
       return;
+    case 'addLearner':
+    case 'promote':
+    case 'addVoter':
+    case 'remove':
+    case 'removeLeader':
+    case 'setMembers':
+    case 'transfer':
+      applyMembershipStep(cluster, step);
+      return;
+  }
+}
+
+type MembershipStep = Extract<FaultStep, { readonly kind: 'addLearner' | 'promote' | 'addVoter' | 'remove' | 'removeLeader' | 'setMembers' | 'transfer' }>;
+
+function applyMembershipStep(cluster: SimulationCluster, step: MembershipStep): void {
+  const leader = cluster.findLeader();
+  if (leader === undefined) return;
+  const configuration: ClusterConfiguration = cluster.node(leader).status().configuration;
+  const ids = cluster.nodeIds;
+  const members = new Set(allMembers(configuration));
+  const voters = new Set(allVoters(configuration));
+  const pick = (candidates: readonly NodeId[], i: number): NodeId | undefined => candidates[i % Math.max(1, candidates.length)];
+  switch (step.kind) {
+    case 'addLearner': {
+      const nodeId = pick(ids.filter((id) => !members.has(id)), step.node);
+      if (nodeId !== undefined) cluster.changeMembership({ type: 'addLearner', nodeId });
+      return;
+    }
+    case 'promote': {
+      const nodeId = pick(configuration.learners, step.node);
+      if (nodeId !== undefined) cluster.changeMembership({ type: 'promoteLearner', nodeId });
+      return;
+    }
+    case 'addVoter': {
+      const nodeId = pick(ids.filter((id) => !voters.has(id)), step.node);
+      if (nodeId !== undefined) cluster.changeMembership({ type: 'addVoter', nodeId });
+      return;
+    }
+    case 'remove': {
+      const nodeId = pick([...members].filter((id) => id !== leader), step.node);
+      if (nodeId !== undefined) cluster.changeMembership({ type: 'removeNode', nodeId });
+      return;
+    }
+    case 'removeLeader':
+      cluster.changeMembership({ type: 'removeNode', nodeId: leader });
+      return;
+    case 'setMembers': {
+      const bit = (mask: number, i: number): boolean => ((mask >> (i % 31)) & 1) === 1;
+      let nextVoters = ids.filter((_, i) => bit(step.voters, i));
+      if (nextVoters.length === 0) nextVoters = [leader];
+      const learners = ids.filter((id, i) => bit(step.learners, i) && !nextVoters.includes(id));
+      cluster.changeMembership({ type: 'setMembers', voters: nextVoters, learners });
+      return;
+    }
+    case 'transfer': {
+      if (step.node === undefined) {
+        cluster.transferLeadership();
+        return;
+      }
+      const target = pick([...voters].filter((id) => id !== leader), step.node);
+      if (target !== undefined) cluster.transferLeadership(target);
+      return;
+    }
   }
 }
 
@@ -97,13 +181,19 @@ export interface ScheduleShape {
   readonly maxTicksPerStep?: number;
   /** Also draw `crashSnapshotting` steps (for clusters with snapshotting on). @default false */
   readonly snapshotCrashes?: boolean;
+  /**
+   * Also draw membership churn: add learner, promote, add voter, remove, remove the leader,
+   * `setMembers` (several changes at once, through joint consensus) and leadership transfer.
+   * @default false
+   */
+  readonly membership?: boolean;
 }
 
 /**
  * A fast-check arbitrary of fault schedules for a cluster of `nodeCount` nodes: partitions
  * (random halves, isolation, one-way links), crashes and restarts, loss, duplication,
- * reordering and delay, interleaved with proposals and time. Shrinks towards short schedules
- * of plain ticks.
+ * reordering and delay, interleaved with proposals and time — and, with `membership`, churn
+ * of the membership. Shrinks towards short schedules of plain ticks.
  */
 export function faultScheduleArbitrary(nodeCount: number, shape: ScheduleShape = {}): fc.Arbitrary<FaultStep[]> {
   const node = fc.nat({ max: nodeCount - 1 });
@@ -128,6 +218,18 @@ export function faultScheduleArbitrary(nodeCount: number, shape: ScheduleShape =
     },
   ];
   if (shape.snapshotCrashes === true) steps.push({ weight: 3, arbitrary: fc.record({ kind: fc.constant('crashSnapshotting' as const), node }) });
+  if (shape.membership === true) {
+    const mask = fc.integer({ min: 0, max: 2 ** Math.min(nodeCount, 30) - 1 });
+    steps.push(
+      { weight: 3, arbitrary: fc.record({ kind: fc.constant('addLearner' as const), node }) },
+      { weight: 3, arbitrary: fc.record({ kind: fc.constant('promote' as const), node }) },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('addVoter' as const), node }) },
+      { weight: 3, arbitrary: fc.record({ kind: fc.constant('remove' as const), node }) },
+      { weight: 1, arbitrary: fc.constant({ kind: 'removeLeader' } as const) },
+      { weight: 2, arbitrary: fc.record({ kind: fc.constant('setMembers' as const), voters: mask, learners: mask }) },
+      { weight: 2, arbitrary: fc.record({ kind: fc.constant('transfer' as const), node: fc.option(node, { nil: undefined }) }) },
+    );
+  }
   return fc.array(fc.oneof(...steps), { maxLength: shape.maxSteps ?? 24, size: 'max' });
 }
 
@@ -153,6 +255,17 @@ export function describeSchedule(steps: readonly FaultStep[]): string {
           return 'heal';
         case 'network':
           return `network drop=${s.dropRate} dup=${s.duplicateRate} reorder=${s.reorderRate} delay<=${s.maxDelay}`;
+        case 'addLearner':
+        case 'promote':
+        case 'addVoter':
+        case 'remove':
+          return `${s.kind} #${s.node}`;
+        case 'removeLeader':
+          return 'removeLeader';
+        case 'setMembers':
+          return `setMembers voters ${s.voters.toString(2)} learners ${s.learners.toString(2)}`;
+        case 'transfer':
+          return s.node === undefined ? 'transfer' : `transfer #${s.node}`;
       }
       return '';
     })

@@ -11,6 +11,7 @@ export type TraceKind =
   | 'acknowledged'
   | 'leader'
   | 'snapshot'
+  | 'membership'
   | 'note';
 
 const KIND_CODE: Record<TraceKind, number> = {
@@ -23,6 +24,7 @@ const KIND_CODE: Record<TraceKind, number> = {
   leader: 7,
   note: 8,
   snapshot: 9,
+  membership: 10,
 };
 
 const INPUT_CODE: Record<RaftInput['type'], number> = {
@@ -180,6 +182,12 @@ export function describeInput(input: RaftInput): string {
     case 'snapshotSaved':
     case 'snapshotInstalled':
       return `${input.type} ${input.lastIncludedIndex}/${input.lastIncludedTerm}`;
+    case 'changeConfiguration': {
+      const c = input.change;
+      return `changeConfiguration #${input.requestId} ${c.type === 'setMembers' ? `setMembers voters=${c.voters.join(',')} learners=${c.learners.join(',')}` : `${c.type} ${c.nodeId}`}`;
+    }
+    case 'transferLeadership':
+      return `transferLeadership #${input.requestId} to ${input.target ?? 'most up-to-date voter'}`;
     default:
       return input.type;
   }

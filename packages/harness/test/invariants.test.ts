@@ -86,7 +86,15 @@ function setup() {
     disk.issue({ kind: 'log', truncateAfter: undefined, entries }, 0, new SimulationRandom(1), { minDelay: 0, maxDelay: 0 });
     disk.completeNext();
   };
-  return { checker, disks, stores, step, persist };
+  /** The other voters' durable votes for `id` in `term` (INV-11: a leader needs a quorum of votes). */
+  const elect = (id: NodeId, term: number) => {
+    for (const v of voters) if (v !== id) checker.metaDurable(v, { currentTerm: Term(0), votedFor: undefined }, { currentTerm: Term(term), votedFor: id });
+    // Its own term and vote are durable (INV-12: a leader speaks only once its term is).
+    const disk = disks.get(id) as SimulatedDisk;
+    disk.issue({ kind: 'meta', meta: { currentTerm: Term(term), votedFor: id } }, 0, new SimulationRandom(1), { minDelay: 0, maxDelay: 0 });
+    disk.completeNext();
+  };
+  return { checker, disks, stores, step, persist, elect };
 }
 
 function caught(fn: () => void): InvariantId | undefined {
@@ -103,8 +111,9 @@ const send = (message: RaftMessage): RaftEffect => ({ type: 'send', message });
 
 describe('InvariantChecker', () => {
   it('accepts a legal history: leader appends, replicates durably, commits its own term, applies', () => {
-    const { step, persist } = setup();
+    const { step, persist, elect } = setup();
     const e1 = cmd(1, 1, 'a');
+    elect(n1, 1);
     step(n1, [{ type: 'appendLog', entries: [e1] }], { role: 'leader', term: Term(1), lastIndex: LogIndex(1) });
     for (const id of voters) persist(id, [e1]);
     step(n2, [{ type: 'appendLog', entries: [e1] }], { term: Term(1), lastIndex: LogIndex(1) });
@@ -113,13 +122,15 @@ describe('InvariantChecker', () => {
   });
 
   it('INV-1: two leaders in one term', () => {
-    const { step } = setup();
+    const { step, elect } = setup();
+    elect(n1, 2);
     step(n1, [], { role: 'leader', term: Term(2) });
     expect(caught(() => step(n2, [], { role: 'leader', term: Term(2) }))).toBe('INV-1');
   });
 
   it('INV-1: AppendEntries from a second sender in a term', () => {
-    const { step } = setup();
+    const { step, elect } = setup();
+    elect(n1, 2);
     step(n1, [], { role: 'leader', term: Term(2) });
     const append: RaftMessage = {
       type: 'AppendEntries', from: n3, to: n2, term: Term(2), prevLogIndex: LogIndex(0), prevLogTerm: Term(0), entries: [], leaderCommit: LogIndex(0), seq: 1,
@@ -128,7 +139,8 @@ describe('InvariantChecker', () => {
   });
 
   it('INV-2: a leader truncates its own log', () => {
-    const { step } = setup();
+    const { step, elect } = setup();
+    elect(n1, 1);
     step(n1, [{ type: 'appendLog', entries: [cmd(1, 1, 'a'), cmd(2, 1, 'b')] }], { role: 'leader', term: Term(1) });
     expect(caught(() => step(n1, [{ type: 'truncateLog', after: LogIndex(1) }, { type: 'appendLog', entries: [cmd(2, 1, 'c')] }], { role: 'leader', term: Term(1) }))).toBe('INV-2');
   });
@@ -140,8 +152,9 @@ describe('InvariantChecker', () => {
   });
 
   it('INV-4: a leader of a later term lacks an entry committed earlier', () => {
-    const { step, persist } = setup();
+    const { step, persist, elect } = setup();
     const e1 = cmd(1, 1, 'a');
+    elect(n1, 1);
     step(n1, [{ type: 'appendLog', entries: [e1] }], { role: 'leader', term: Term(1) });
     for (const id of voters) persist(id, [e1]);
     step(n1, [], { role: 'leader', term: Term(1), commitIndex: LogIndex(1) });
@@ -149,10 +162,11 @@ describe('InvariantChecker', () => {
   });
 
   it('INV-4 (§5.4.2, Figure 8): a leader commits an entry of an earlier term by counting replicas', () => {
-    const { step, persist } = setup();
+    const { step, persist, elect } = setup();
     const old = cmd(1, 1, 'old');
     step(n1, [{ type: 'appendLog', entries: [old] }], { term: Term(1) });
     for (const id of voters) persist(id, [old]);
+    elect(n1, 3);
     step(n1, [], { role: 'leader', term: Term(3) });
     expect(caught(() => step(n1, [], { role: 'leader', term: Term(3), commitIndex: LogIndex(1) }))).toBe('INV-4');
   });
@@ -202,8 +216,9 @@ describe('InvariantChecker', () => {
   });
 
   it('INV-12: a leader commits an entry durable on a minority only (it counted itself before its write completed)', () => {
-    const { step, persist } = setup();
+    const { step, persist, elect } = setup();
     const e1 = cmd(1, 1, 'a');
+    elect(n1, 1);
     step(n1, [{ type: 'appendLog', entries: [e1] }], { role: 'leader', term: Term(1) });
     persist(n2, [e1]);
     expect(caught(() => step(n1, [], { role: 'leader', term: Term(1), commitIndex: LogIndex(1) }))).toBe('INV-12');
@@ -217,6 +232,7 @@ describe('InvariantChecker', () => {
     /** n1 leads term 1, e1 and e2 are durable everywhere, committed and applied on n1. */
     function committedTwo() {
       const t = setup();
+      t.elect(n1, 1);
       t.step(n1, [{ type: 'appendLog', entries: [e1, e2] }], { role: 'leader', term: Term(1), lastIndex: LogIndex(2) });
       for (const id of voters) t.persist(id, [e1, e2]);
       const leader = { role: 'leader' as const, term: Term(1), lastIndex: LogIndex(2), commitIndex: LogIndex(2) };
@@ -249,7 +265,8 @@ describe('InvariantChecker', () => {
     });
 
     it('INV-4: sending a snapshot of an uncommitted prefix', () => {
-      const { step } = setup();
+      const { step, elect } = setup();
+      elect(n1, 1);
       const snapshot = { type: 'InstallSnapshot' as const, from: n1, to: n2, term: Term(1), lastIncludedIndex: LogIndex(1), lastIncludedTerm: Term(1), configuration: { voters, learners: [] }, offset: 0 };
       expect(caught(() => step(n1, [{ type: 'sendSnapshot', message: snapshot, maxBytes: 64 }], { role: 'leader', term: Term(1) }))).toBe('INV-4');
     });
