@@ -4,7 +4,8 @@
  * one-way links, drops, duplication, reordering, delay) and seeded disks (persistence
  * latency, crashes that lose every write not yet durable), optional snapshotting and log
  * compaction (a simulated snapshot store with its own crash windows and chunked InstallSnapshot
- * transfer), with the global safety invariants checked after every delivered input and a client
+ * transfer), membership changes and leadership transfer driven through the leader (nodes that
+ * join boot with an empty configuration), with the global safety invariants checked after every delivered input and a client
  * model for liveness checks. Every run is a function of its seed: a failure throws an error
  * carrying the seed and the recent trace.
  *
@@ -36,6 +37,9 @@ export type {
   NodeCheckMode,
   SnapshotOptions,
   SnapshotStats,
+  MembershipStats,
+  MembershipRequestOptions,
+  TransferRequest,
 } from './cluster.js';
 
 // Fault models
@@ -48,8 +52,8 @@ export type { DurableSnapshot, SnapshotWrite, SnapshotActivity, SnapshotStoreCou
 export { JournalStateMachine } from './state-machine.js';
 
 // Invariants, client model, trace
-export { InvariantChecker } from './invariants.js';
-export type { ViolationReporter, ResourceLimits, ProcessStart, InspectableNode } from './invariants.js';
+export { InvariantChecker, sameConfiguration, describeConfiguration } from './invariants.js';
+export type { ViolationReporter, ResourceLimits, CheckerOptions, ProcessStart, InspectableNode } from './invariants.js';
 export { InvariantViolationError } from './errors.js';
 export type { InvariantId, ViolationContext } from './errors.js';
 export { ClientModel } from './client.js';

@@ -279,6 +279,11 @@ export class InvariantChecker {
     if (start.status.commitIndex > mirror.lastIndex()) {
       this.report('INV-4', id, `boots with commit index ${start.status.commitIndex} beyond its log (${mirror.lastIndex()})`);
     }
+    // INV-11: it boots acting on the latest configuration in its log (or its snapshot's, or its bootstrap one).
+    const configuration = mirror.latestConfiguration();
+    if (configuration !== undefined && !sameConfiguration(configuration, start.status.configuration)) {
+      this.report('INV-11', id, `boots acting on configuration ${describeConfiguration(start.status.configuration)}, the latest one in its log is ${describeConfiguration(configuration)}`);
+    }
     this.trackers.set(id, tracker);
   }
 
@@ -407,7 +412,7 @@ export class InvariantChecker {
       this.claimLeadership(id, status.term, 'is leader');
       if (!wasLeaderThisTerm) {
         this.checkLeaderCompleteness(t, status.term);
-        this.checkElectionQuorum(t, status.term);
+        this.checkElectionQuorum(t, status.term, configurationBefore ?? t.mirror.latestConfiguration());
       }
     }
 
@@ -714,11 +719,11 @@ export class InvariantChecker {
 
   /**
    * INV-11 for an election: the new leader of `term` holds the vote of a majority of each
-   * half of the latest configuration in its log (its own vote counts where it is a voter).
-   * Votes are those granted (sent) or made durable in that term.
+   * half of the latest configuration in its log when the step that made it leader began
+   * (its own vote counts where it is a voter). Votes are those granted (sent) or made
+   * durable in that term.
    */
-  private checkElectionQuorum(t: Tracker, term: number): void {
-    const configuration = t.mirror.latestConfiguration();
+  private checkElectionQuorum(t: Tracker, term: number, configuration: ClusterConfiguration | undefined): void {
     if (configuration === undefined) return;
     for (const voters of configuration.oldVoters === undefined ? [configuration.voters] : [configuration.voters, configuration.oldVoters]) {
       let granted = 0;
@@ -739,11 +744,28 @@ export class InvariantChecker {
       }
       return n;
     };
+    // In memory: the entry is in the log the node's effects built (or below its compaction point).
+    const heldBy = (voters: readonly NodeId[]): number => {
+      let n = 0;
+      for (const v of voters) {
+        const m = this.trackers.get(v)?.mirror;
+        if (m !== undefined && (m.base >= index || m.termAt(index) === term)) n++;
+      }
+      return n;
+    };
     for (const voters of configuration.oldVoters === undefined ? [configuration.voters] : [configuration.voters, configuration.oldVoters]) {
       if (voters.length === 0) continue;
       const copies = durableOn(voters);
-      if (copies < Math.floor(voters.length / 2) + 1) {
-        this.report('INV-12', t.id, `committed index ${index} (term ${term}) while it is durable on only ${copies} of ${voters.length} voters [${voters.join(',')}]`);
+      const quorum = Math.floor(voters.length / 2) + 1;
+      if (copies < quorum) {
+        // Not even held by a quorum of these voters: the leader counted another configuration's
+        // quorum (INV-11); held but not durable: it counted acknowledgements of writes in flight (INV-12).
+        const held = heldBy(voters);
+        this.report(
+          held < quorum ? 'INV-11' : 'INV-12',
+          t.id,
+          `committed index ${index} (term ${term}) while it is durable on only ${copies} (held by ${held}) of ${voters.length} voters [${voters.join(',')}] of its configuration ${describeConfiguration(configuration)}`,
+        );
       }
     }
   }

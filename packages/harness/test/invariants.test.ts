@@ -3,6 +3,7 @@
  * that breaks it, and stays quiet on a legal one. Statuses and outputs are synthetic.
  */
 import {
+  type ClusterConfiguration,
   type LogEntry,
   LogIndex,
   NodeId,
@@ -220,6 +221,7 @@ describe('InvariantChecker', () => {
     const e1 = cmd(1, 1, 'a');
     elect(n1, 1);
     step(n1, [{ type: 'appendLog', entries: [e1] }], { role: 'leader', term: Term(1) });
+    step(n2, [{ type: 'appendLog', entries: [e1] }], { term: Term(1), lastIndex: LogIndex(1) });
     persist(n2, [e1]);
     expect(caught(() => step(n1, [], { role: 'leader', term: Term(1), commitIndex: LogIndex(1) }))).toBe('INV-12');
   });
@@ -327,5 +329,185 @@ describe('InvariantChecker', () => {
       const installed: RaftMessage = { type: 'InstallSnapshotResponse', from: n3, to: n1, term: Term(1), lastIncludedIndex: LogIndex(5), nextOffset: 0, installed: true };
       expect(caught(() => step(n3, [send(installed)], { term: Term(1) }))).toBe('INV-12');
     });
+  });
+});
+
+describe('InvariantChecker: configuration safety (INV-11) and leader term durability', () => {
+  const [n4, n5] = ['n4', 'n5'].map(NodeId) as [NodeId, NodeId];
+  const all = [n1, n2, n3, n4, n5];
+  const cOld: ClusterConfiguration = { voters: [n1, n2, n3], learners: [] };
+  const cNew: ClusterConfiguration = { voters: [n1, n4, n5], learners: [] };
+  const joint: ClusterConfiguration = { voters: [n1, n4, n5], oldVoters: [n1, n2, n3], learners: [] };
+  const conf = (index: number, term: number, configuration: ClusterConfiguration): LogEntry => ({ kind: 'configuration', index: LogIndex(index), term: Term(term), configuration });
+
+  /** Five nodes: n1–n3 founders (bootstrap C_old), n4 and n5 joining with an empty configuration. */
+  function setup5() {
+    const disks = new Map(all.map((id) => [id, new SimulatedDisk()]));
+    const stores = new Map(all.map((id) => [id, new SimulatedSnapshotStore()]));
+    const checker = new InvariantChecker(
+      (invariant) => {
+        throw new Violation(invariant);
+      },
+      { maxInflightMessages: 4, maxUncommittedBytes: 0 },
+      { initialConfiguration: cOld },
+    );
+    const bootstrap = (id: NodeId): ClusterConfiguration => (cOld.voters.includes(id) ? cOld : { voters: [], learners: [] });
+    for (const id of all) {
+      checker.startProcess(id, {
+        disk: disks.get(id) as SimulatedDisk,
+        snapshots: stores.get(id) as SimulatedSnapshotStore,
+        baseIndex: 0,
+        baseTerm: 0,
+        entries: [],
+        bootstrapConfiguration: bootstrap(id),
+        appliedIndex: 0,
+        stateFingerprint: 0,
+        status: status(id, { configuration: bootstrap(id) }),
+      });
+    }
+    const step = (id: NodeId, effects: RaftEffect[], over: Partial<RaftStatus>) => checker.afterInput(id, { effects, events: [] }, status(id, over));
+    const persist = (id: NodeId, entries: LogEntry[]) => {
+      const disk = disks.get(id) as SimulatedDisk;
+      disk.issue({ kind: 'log', truncateAfter: undefined, entries }, 0, new SimulationRandom(1), { minDelay: 0, maxDelay: 0 });
+      disk.completeNext();
+    };
+    const durableTerm = (id: NodeId, term: number, votedFor: NodeId) => {
+      const disk = disks.get(id) as SimulatedDisk;
+      disk.issue({ kind: 'meta', meta: { currentTerm: Term(term), votedFor } }, 0, new SimulationRandom(1), { minDelay: 0, maxDelay: 0 });
+      disk.completeNext();
+    };
+    /** Durable votes for `id` in `term` from `from`, and its own durable term. */
+    const votes = (id: NodeId, term: number, from: readonly NodeId[]) => {
+      for (const v of from) checker.metaDurable(v, { currentTerm: Term(0), votedFor: undefined }, { currentTerm: Term(term), votedFor: id });
+      durableTerm(id, term, id);
+    };
+    return { checker, disks, stores, step, persist, votes, durableTerm };
+  }
+
+  /** n1 leads term 1 of C_old and has appended C_old,new at index 1; `replicas` hold it durably. */
+  function jointAppended(replicas: readonly NodeId[]) {
+    const t = setup5();
+    const e = conf(1, 1, joint);
+    t.votes(n1, 1, [n2]);
+    t.step(n1, [], { role: 'leader', term: Term(1), configuration: cOld });
+    t.step(n1, [{ type: 'appendLog', entries: [e] }], { role: 'leader', term: Term(1), lastIndex: LogIndex(1), configuration: joint });
+    t.persist(n1, [e]);
+    for (const id of replicas) {
+      t.step(id, [{ type: 'appendLog', entries: [e] }], { term: Term(1), lastIndex: LogIndex(1), configuration: joint });
+      t.persist(id, [e]);
+    }
+    return t;
+  }
+
+  it('accepts a joint change committed by a majority of C_old and a majority of C_new', () => {
+    const t = jointAppended([n2, n4]);
+    t.step(n1, [], { role: 'leader', term: Term(1), lastIndex: LogIndex(1), commitIndex: LogIndex(1), configuration: joint });
+    expect(t.checker.committedConfigurationAt(1)).toEqual(joint);
+  });
+
+  it('INV-11: a commit while joint backed by a majority of C_new only', () => {
+    const t = jointAppended([n4, n5]);
+    expect(caught(() => t.step(n1, [], { role: 'leader', term: Term(1), lastIndex: LogIndex(1), commitIndex: LogIndex(1), configuration: joint }))).toBe('INV-11');
+  });
+
+  it('INV-11: a commit while joint backed by a majority of C_old only', () => {
+    const t = jointAppended([n2, n3]);
+    expect(caught(() => t.step(n1, [], { role: 'leader', term: Term(1), lastIndex: LogIndex(1), commitIndex: LogIndex(1), configuration: joint }))).toBe('INV-11');
+  });
+
+  it('INV-11: an election while joint won with the votes of one half only', () => {
+    const e = conf(1, 1, joint);
+    const follower = { term: Term(1), lastIndex: LogIndex(1), configuration: joint };
+    const legal = setup5();
+    legal.step(n4, [{ type: 'appendLog', entries: [e] }], follower);
+    legal.votes(n4, 2, [n5, n1, n2]);
+    legal.step(n4, [], { ...follower, role: 'leader', term: Term(2) });
+    const bad = setup5();
+    bad.step(n4, [{ type: 'appendLog', entries: [e] }], follower);
+    bad.votes(n4, 2, [n5, n1]);
+    expect(caught(() => bad.step(n4, [], { ...follower, role: 'leader', term: Term(2) }))).toBe('INV-11');
+  });
+
+  it('INV-11: a leader with two configuration entries not committed', () => {
+    const t = setup5();
+    t.votes(n1, 1, [n2]);
+    const grow: ClusterConfiguration = { voters: [n1, n2, n3, n4], learners: [] };
+    t.step(n1, [{ type: 'appendLog', entries: [conf(1, 1, { voters: [n1, n2, n3], learners: [n4] })] }], { role: 'leader', term: Term(1), lastIndex: LogIndex(1), configuration: { voters: [n1, n2, n3], learners: [n4] } });
+    expect(caught(() => t.step(n1, [{ type: 'appendLog', entries: [conf(2, 1, grow)] }], { role: 'leader', term: Term(1), lastIndex: LogIndex(2), configuration: grow }))).toBe('INV-11');
+  });
+
+  it('INV-11: a node acting on a configuration other than the latest one in its log', () => {
+    const t = setup5();
+    expect(caught(() => t.step(n2, [{ type: 'appendLog', entries: [conf(1, 1, cNew)] }], { term: Term(1), lastIndex: LogIndex(1), configuration: cOld }))).toBe('INV-11');
+  });
+
+  it('INV-11: a node booting with a configuration other than its bootstrap one (a joining node bootstrapped as a founder)', () => {
+    const t = setup5();
+    t.checker.stopProcess(n4);
+    expect(
+      caught(() =>
+        t.checker.startProcess(n4, {
+          disk: t.disks.get(n4) as SimulatedDisk,
+          snapshots: t.stores.get(n4) as SimulatedSnapshotStore,
+          baseIndex: 0,
+          baseTerm: 0,
+          entries: [],
+          bootstrapConfiguration: { voters: [], learners: [] },
+          appliedIndex: 0,
+          stateFingerprint: 0,
+          status: status(n4, { configuration: { voters: [n1, n2, n3, n4, n5], learners: [] } }),
+        }),
+      ),
+    ).toBe('INV-11');
+  });
+
+  it('INV-11 (E6): a snapshot carrying another configuration than the one in force at its index', () => {
+    const t = setup5();
+    const e1 = cmd(1, 1, 'a');
+    t.votes(n1, 1, [n2]);
+    t.step(n1, [{ type: 'appendLog', entries: [e1] }], { role: 'leader', term: Term(1), lastIndex: LogIndex(1), configuration: cOld });
+    for (const id of [n1, n2]) t.persist(id, [e1]);
+    t.step(n2, [{ type: 'appendLog', entries: [e1] }], { term: Term(1), lastIndex: LogIndex(1), configuration: cOld });
+    const leader = { role: 'leader' as const, term: Term(1), lastIndex: LogIndex(1), commitIndex: LogIndex(1), configuration: cOld };
+    t.step(n1, [], leader);
+    const snapshot = (configuration: ClusterConfiguration) => ({
+      type: 'InstallSnapshot' as const, from: n1, to: n4, term: Term(1), lastIncludedIndex: LogIndex(1), lastIncludedTerm: Term(1), configuration, offset: 0,
+    });
+    t.step(n1, [{ type: 'sendSnapshot', message: snapshot(cOld), maxBytes: 64 }], leader);
+    expect(caught(() => t.step(n1, [{ type: 'sendSnapshot', message: snapshot({ voters: [], learners: [] }), maxBytes: 64 }], leader))).toBe('INV-11');
+  });
+
+  it('INV-12: a leader sending AppendEntries before its term is durable', () => {
+    const t = setup5();
+    for (const v of [n2, n3]) t.checker.metaDurable(v, { currentTerm: Term(0), votedFor: undefined }, { currentTerm: Term(1), votedFor: n1 });
+    t.step(n1, [], { role: 'leader', term: Term(1), configuration: cOld });
+    const append: RaftMessage = {
+      type: 'AppendEntries', from: n1, to: n2, term: Term(1), prevLogIndex: LogIndex(0), prevLogTerm: Term(0), entries: [], leaderCommit: LogIndex(0), seq: 1,
+    };
+    expect(caught(() => t.step(n1, [send(append)], { role: 'leader', term: Term(1), configuration: cOld }))).toBe('INV-12');
+  });
+
+  it('a term led without ever becoming durable is forgotten on crash: the restarted node may lead it again with other entries (INV-3 otherwise)', () => {
+    const run = (durableBeforeCrash: boolean) => {
+      const t = setup5();
+      for (const v of [n2, n3]) t.checker.metaDurable(v, { currentTerm: Term(0), votedFor: undefined }, { currentTerm: Term(1), votedFor: n1 });
+      if (durableBeforeCrash) t.durableTerm(n1, 1, n1);
+      t.step(n1, [{ type: 'appendLog', entries: [cmd(1, 1, 'first')] }], { role: 'leader', term: Term(1), lastIndex: LogIndex(1), configuration: cOld });
+      t.checker.stopProcess(n1);
+      t.checker.startProcess(n1, {
+        disk: t.disks.get(n1) as SimulatedDisk,
+        snapshots: t.stores.get(n1) as SimulatedSnapshotStore,
+        baseIndex: 0,
+        baseTerm: 0,
+        entries: [],
+        bootstrapConfiguration: cOld,
+        appliedIndex: 0,
+        stateFingerprint: 0,
+        status: status(n1, { term: Term(durableBeforeCrash ? 1 : 0), configuration: cOld }),
+      });
+      t.step(n1, [{ type: 'appendLog', entries: [cmd(1, 1, 'second')] }], { role: 'leader', term: Term(1), lastIndex: LogIndex(1), configuration: cOld });
+    };
+    expect(caught(() => run(false))).toBeUndefined();
+    expect(caught(() => run(true))).toBe('INV-3');
   });
 });
