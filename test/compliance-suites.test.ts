@@ -1,8 +1,9 @@
 /**
- * CONVENTIONS.md ("Tests"): every implementation of a storage contract runs the one compliance
- * suite of that interface, from `test/compliance.test.ts`, and this repository test fails when an
- * implementation lacks it. A package implements LogStore / MetaStore / SnapshotStore when its
- * name starts with `storage-` or `snapshots-` (the naming rule of DESIGN.md's layer map).
+ * CONVENTIONS.md ("Tests"): every implementation of a storage or transport contract runs the one
+ * compliance suite of that interface, from `test/compliance.test.ts`, and this repository test
+ * fails when an implementation lacks it. A package implements LogStore / MetaStore /
+ * SnapshotStore when its name starts with `storage-` or `snapshots-`, and Transport when it
+ * starts with `transport-` (the naming rule of DESIGN.md's layer map).
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +22,7 @@ function stripComments(source: string): string {
 function storagePackages(dir: string): string[] {
   return readdirSync(dir)
     .filter((name) => existsSync(join(dir, name, 'package.json')))
-    .filter((name) => name.startsWith('storage-') || name.startsWith('snapshots-'))
+    .filter((name) => name.startsWith('storage-') || name.startsWith('snapshots-') || name.startsWith('transport-'))
     .sort();
 }
 
@@ -55,7 +56,7 @@ const found = storagePackages(packagesDir);
 describe('every storage implementation runs the compliance suites (CONVENTIONS.md, "Tests")', () => {
   it('finds the storage packages', () => {
     // The packages of DESIGN.md's layer map that implement the storage interfaces.
-    expect(found).toEqual(expect.arrayContaining(['snapshots-file', 'storage-memory', 'storage-wal']));
+    expect(found).toEqual(expect.arrayContaining(['snapshots-file', 'storage-memory', 'storage-wal', 'transport-inmemory', 'transport-tcp']));
   });
 
   for (const name of found) {
@@ -80,10 +81,10 @@ describe('the compliance check catches what it should (self-test)', () => {
   };
   const pkg = '{"name":"x"}';
 
-  it('selects storage-* and snapshots-* packages only', () => {
+  it('selects storage-*, snapshots-* and transport-* packages only', () => {
     withFixture(
-      { 'storage-x/package.json': pkg, 'snapshots-y/package.json': pkg, 'transport-z/package.json': pkg, 'storage-notapackage/README.md': '' },
-      (dir) => expect(storagePackages(dir)).toEqual(['snapshots-y', 'storage-x']),
+      { 'storage-x/package.json': pkg, 'snapshots-y/package.json': pkg, 'transport-z/package.json': pkg, 'codecs/package.json': pkg, 'storage-notapackage/README.md': '' },
+      (dir) => expect(storagePackages(dir)).toEqual(['snapshots-y', 'storage-x', 'transport-z']),
     );
   });
 

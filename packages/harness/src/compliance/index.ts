@@ -1,5 +1,6 @@
 /**
- * `@raft/harness/compliance`: one vitest suite per storage contract of `@raft/abstractions`.
+ * `@raft/harness/compliance`: one vitest suite per storage contract of `@raft/abstractions`, and
+ * one for the `Transport` contract.
  * Every implementation in this repository runs them from its `test/compliance.test.ts`; a store
  * you write yourself should too.
  *
@@ -23,9 +24,11 @@
 export { describeLogStoreCompliance } from './log-store.js';
 export { describeMetaStoreCompliance } from './meta-store.js';
 export { describeSnapshotStoreCompliance } from './snapshot-store.js';
+export { describeTransportCompliance } from './transport.js';
 
 // What the suites take
 export type { ComplianceSubject } from './subject.js';
+export type { TransportComplianceSubject } from './transport.js';
 
 // Building blocks for an implementation's own tests
 export { LogModel } from './log-model.js';
