@@ -16,7 +16,8 @@ import {
   isJointConfiguration,
 } from '@raft/abstractions';
 import { describe, expect, it } from 'vitest';
-import { SimulationCluster, type SimulationOptions } from '../src/index.js';
+import { RaftNodeState } from '@raft/core';
+import { InvariantViolationError, SimulationCluster, type SimulationOptions } from '../src/index.js';
 
 const ET = 10; // electionTicks
 const ET_MAX = 2 * ET;
@@ -554,5 +555,57 @@ describe('cluster sizes from 1', () => {
     const cluster = SimulationCluster.create({ nodeCount: 3, seed: 821 });
     expect(cluster.changeMembership({ type: 'addLearner', nodeId: n3 })).toEqual({ status: 'rejected', reason: 'noLeader' });
     expect(cluster.transferLeadership().result).toEqual({ status: 'rejected', reason: 'noLeader' });
+  });
+});
+
+describe('membership mutants are caught', () => {
+  it('INV-11: a host that boots the joining nodes as founders of a larger cluster (a second bootstrap) is caught at boot', () => {
+    const everyone: ClusterConfiguration = { voters: [n1, n2, n3, n4, n5], learners: [] };
+    let caught: unknown;
+    try {
+      SimulationCluster.create({
+        nodeCount: 5,
+        initialVoters: 3,
+        seed: 822,
+        createCore: (options, boot) => new RaftNodeState(options, { ...boot, configuration: (boot.configuration?.voters.length ?? 0) === 0 ? everyone : boot.configuration ?? everyone }),
+      });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(InvariantViolationError);
+    expect((caught as InvariantViolationError).invariant).toBe('INV-11');
+  });
+
+  it('INV-11: a core that reports the configuration of the committed prefix instead of the latest one in its log', () => {
+    let caught: unknown;
+    try {
+      const { cluster } = create({
+        nodeCount: 4,
+        initialVoters: 3,
+        seed: 823,
+        createCore: (options, boot) => {
+          const core = new RaftNodeState(options, boot);
+          let reported = core.status().configuration;
+          return {
+            process: (input) => {
+              const output = core.process(input);
+              const s = core.status();
+              const latest = Math.max(0, ...core.entries().filter((e) => e.kind === 'configuration').map((e) => e.index));
+              if (latest <= s.commitIndex) reported = s.configuration;
+              return output;
+            },
+            status: () => ({ ...core.status(), configuration: reported }),
+            entries: () => core.entries(),
+            checkInvariants: () => core.checkInvariants(),
+          };
+        },
+      });
+      change(cluster, { type: 'addLearner', nodeId: n4 });
+      cluster.tick(ET);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(InvariantViolationError);
+    expect((caught as InvariantViolationError).invariant).toBe('INV-11');
   });
 });
