@@ -90,7 +90,10 @@ export function onCommitConfigurations(r: Raft, from: LogIndex, entries: readonl
   for (const entry of entries) {
     if (entry.kind !== 'configuration' || entry.index <= from) continue;
     r.emit({ type: 'configurationChangeCommitted', index: entry.index, configuration: entry.configuration });
-    if (r.role === 'leader' && entry.index === r.configurationIndex && !isJointConfiguration(entry.configuration)) {
+    // The leader that commits the final configuration of a change reports it finished,
+    // whoever started the change. Index 1 is the bootstrap configuration, not a change (a change
+    // needs an earlier entry of the leader's term to be committed first).
+    if (r.role === 'leader' && entry.index > 1 && entry.index === r.configurationIndex && !isJointConfiguration(entry.configuration)) {
       r.emit({ type: 'configurationChangeFinished', index: entry.index, configuration: entry.configuration });
     }
   }

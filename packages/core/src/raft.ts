@@ -298,27 +298,29 @@ export class Raft {
   // ---- queries --------------------------------------------------------------------------
 
   /**
-   * `true` when this node may campaign: it is a voter of the configuration in force, or of
-   * the committed one while a change that removes it is still pending — otherwise a removal
-   * whose entry reached only this node could leave no node able to win (the others lack the
-   * entry and need this node's vote). Once the removal commits, the node never campaigns
-   * again (dissertation §4.2.2).
+   * `true` when this node may campaign: it is a voter of the configuration in force, or —
+   * while the latest configuration entry may still be uncommitted — of the configuration
+   * before it. Otherwise a removal whose entry reached only this node could leave no node able
+   * to win (the others lack the entry and need this node's vote). Leaders make one change at a
+   * time, so the configuration before the latest entry is the committed one; after a restart
+   * the commit index is not known, which is why it is not used here. Once the removal is known
+   * committed the node never campaigns again (dissertation §4.2.2).
    */
   promotable(): boolean {
     if (this.isVoter(this.id)) return true;
     if (this.configurationIndex <= this.commitIndex) return false;
-    const committed = this.committedConfiguration();
-    return committed.voters.includes(this.id) || (committed.oldVoters?.includes(this.id) ?? false);
+    const previous = this.previousConfiguration();
+    return previous.voters.includes(this.id) || (previous.oldVoters?.includes(this.id) ?? false);
   }
 
-  private committedCache: { commit: number; base: number; configuration: ClusterConfiguration } | undefined;
+  private previousCache: { at: number; base: number; configuration: ClusterConfiguration } | undefined;
 
-  /** The configuration as of the commit index (cached; configuration entries are rare). */
-  committedConfiguration(): ClusterConfiguration {
-    const cache = this.committedCache;
-    if (cache !== undefined && cache.commit === this.commitIndex && cache.base === this.log.snapshotIndex) return cache.configuration;
-    const configuration = this.configurationAt(this.commitIndex);
-    this.committedCache = { commit: this.commitIndex, base: this.log.snapshotIndex, configuration };
+  /** The configuration in force just before the latest configuration entry (cached). */
+  previousConfiguration(): ClusterConfiguration {
+    const cache = this.previousCache;
+    if (cache !== undefined && cache.at === this.configurationIndex && cache.base === this.log.snapshotIndex) return cache.configuration;
+    const configuration = this.configurationAt(this.configurationIndex - 1);
+    this.previousCache = { at: this.configurationIndex, base: this.log.snapshotIndex, configuration };
     return configuration;
   }
 

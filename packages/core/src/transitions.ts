@@ -85,7 +85,11 @@ export function becomeCandidate(r: Raft): void {
 
 /**
  * Becomes leader of the current term: fresh progress for every member, then a no-op entry
- * of its own term so that entries of earlier terms can commit (§5.4.2, §8).
+ * of its own term so that entries of earlier terms can commit (§5.4.2, §8). The very first
+ * leader of a cluster appends the bootstrap configuration instead (it also serves as that
+ * entry): from then on the membership is in the log, and a node that joins later and receives
+ * the log from index 1 learns it like every other configuration (etcd writes its bootstrap
+ * configuration into the log the same way).
  */
 export function becomeLeader(r: Raft): void {
   if (r.role !== 'candidate') throw new IllegalStateError(`only a candidate can become leader, not a ${r.role}`);
@@ -95,6 +99,11 @@ export function becomeLeader(r: Raft): void {
   const next = (r.log.lastIndex() + 1) as LogIndex;
   syncProgress(r);
   setLeader(r, r.id);
-  r.appendEntries([{ kind: 'noop', index: next, term: r.term }]);
+  const bootstrap = next === 1 && r.snapshot === undefined && r.configurationIndex === 0;
+  r.appendEntries([
+    bootstrap
+      ? { kind: 'configuration', index: next, term: r.term, configuration: r.configuration }
+      : { kind: 'noop', index: next, term: r.term },
+  ]);
   bcastAppend(r);
 }

@@ -1,4 +1,4 @@
-import { type RaftMessage, type RequestVote, Term } from '@raft/abstractions';
+import { type NodeId, type RaftMessage, type RequestVote, Term } from '@raft/abstractions';
 import { describe, expect, it } from 'vitest';
 import { RaftNodeState } from '../../src/index.js';
 import { Net, ids } from '../support/net.js';
@@ -50,16 +50,29 @@ describe('§5.2 Leader election', () => {
     expect(net.queue.filter((m) => m.type === 'RequestVote').map((m) => m.to)).toEqual([n2, n3]);
   });
 
-  it('a candidate with votes from a majority becomes leader and appends a no-op of its term', () => {
+  it('a candidate with votes from a majority becomes leader and appends an entry of its term (the no-op)', () => {
     // "A candidate wins an election if it receives votes from a majority of the servers in
     // the full cluster for the same term." Reference: §5.2, §8
     const net = new Net(3);
     net.elect(n1);
     const s = net.node(n1).status();
     expect(s.role).toBe('leader');
-    const [noop] = net.node(n1).entries();
-    expect(noop?.kind).toBe('noop');
-    expect(noop?.term).toBe(s.term);
+    // The very first leader writes the bootstrap configuration as that entry.
+    const [first] = net.node(n1).entries();
+    expect(first).toMatchObject({ kind: 'configuration', index: 1, term: s.term, configuration: { voters: ids(3), learners: [] } });
+    // Every later leader appends a no-op of its term.
+    net.tickAll();
+    net.deliverAll();
+    net.crash(n1);
+    let next: NodeId | undefined;
+    for (let i = 0; i < 100 && next === undefined; i++) {
+      net.tickAll();
+      net.deliverAll();
+      next = [n2, n3].find((id) => net.node(id).status().role === 'leader');
+    }
+    const last = net.node(next as NodeId).entries().at(-1);
+    expect(last?.kind).toBe('noop');
+    expect(last?.term).toBe(net.node(next as NodeId).status().term);
   });
 
   it('each server votes for at most one candidate in a term', () => {

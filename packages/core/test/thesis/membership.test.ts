@@ -215,4 +215,29 @@ describe('membership changes (dissertation ch. 4)', () => {
     expect(node.status()).toMatchObject({ leaderId: n5, term: 4 });
     expect(out.events.filter((e) => e.type === 'messageDropped')).toEqual([]);
   });
+
+  it('a restarted node whose removal is still pending may campaign (it may hold the only copy)', () => {
+    // After a restart the commit index is unknown: the configuration before the latest entry is
+    // the committed one while that entry may be uncommitted (one change at a time, §4.1).
+    const entries = [
+      { kind: 'configuration', index: 1 as never, term: Term(1), configuration: { voters: [n1, n2, n3], learners: [] } },
+      { kind: 'configuration', index: 2 as never, term: Term(1), configuration: { voters: [n1, n2], learners: [] } },
+    ] as const;
+    const node = new RaftNodeState({ id: n3, seed: 3 }, { meta: { currentTerm: Term(1), votedFor: undefined }, entries: [...entries], configuration: { voters: [], learners: [] } });
+    let started = false;
+    for (let i = 0; i < 40 && !started; i++) started = node.process({ type: 'tick' }).events.some((e) => e.type === 'electionStarted');
+    expect(started).toBe(true);
+  });
+
+  it('a node that joins with an empty configuration learns the bootstrap membership from the log', () => {
+    // The first leader writes the bootstrap configuration as its first entry.
+    const net = new Net(4, {}, {}, 3);
+    net.elect(n1);
+    stabilize(net, 2);
+    change(net, n1, { type: 'addLearner', nodeId: n4 });
+    stabilize(net, 3);
+    const first = net.node(n4).entries()[0];
+    expect(first).toMatchObject({ kind: 'configuration', index: 1, configuration: { voters: [n1, n2, n3], learners: [] } });
+    expect(net.node(n4).status().configuration).toEqual({ voters: [n1, n2, n3], learners: [n4] });
+  });
 });

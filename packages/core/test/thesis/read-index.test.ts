@@ -42,9 +42,10 @@ describe('read index (dissertation §6.4)', () => {
     net.deliverAll();
     const ready = reads(net, n1);
     expect(ready).toHaveLength(1);
-    // The read index covers the new leader's no-op.
+    // The read index covers the new leader's first entry of its term.
     expect(ready[0]).toMatchObject({ result: { status: 'ready', readIndex: net.node(n1).status().commitIndex } });
-    expect(net.node(n1).entries().find((e) => e.index === (ready[0] as { result: { readIndex: number } }).result.readIndex)?.kind).toBe('noop');
+    const first = net.node(n1).entries().find((e) => e.index === (ready[0] as { result: { readIndex: number } }).result.readIndex);
+    expect(first?.term).toBe(net.node(n1).status().term);
   });
 
   it('a leader cut off from the quorum never confirms a read, and fails it when it steps down', () => {
