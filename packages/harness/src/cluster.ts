@@ -1211,7 +1211,7 @@ export class SimulationCluster {
           // Read the chunk from that durable snapshot (the newest or the one before it, which a
           // transfer in progress keeps reading); nothing goes if it is gone.
           const m = effect.message;
-          const chunk = node.snapshots.read(m.lastIncludedIndex, m.offset, effect.maxBytes);
+          const chunk = node.snapshots.read(m.lastIncludedIndex, m.offset, effect.maxBytes, now);
           if (chunk === undefined) {
             this.snapshotCounters.chunksSkipped++;
             break;

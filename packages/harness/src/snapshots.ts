@@ -6,6 +6,9 @@ import {
   type Term,
 } from '@raft/abstractions';
 
+/** An older snapshot no transfer has read for this many ticks is forgotten. */
+const RETAIN_IDLE_TICKS = 100;
+
 /** A snapshot as the simulated snapshot store keeps it: what it covers and the state-machine image. */
 export interface DurableSnapshot {
   readonly lastIncludedIndex: LogIndex;
@@ -78,6 +81,8 @@ export class SimulatedSnapshotStore {
   private saving: SnapshotWrite | undefined;
   private receiving: Receiving | undefined;
   private committing: SnapshotWrite | undefined;
+  /** The simulated time of the latest read (ticks), for retiring idle older snapshots. */
+  private now = 0;
   /** Counters over the store's life. */
   readonly counters: SnapshotStoreCounters = {
     savesStarted: 0,
@@ -92,8 +97,17 @@ export class SimulatedSnapshotStore {
     installsLost: 0,
   };
 
-  /** The durable snapshot before the newest, still readable for a transfer that started with it. */
-  private previous: DurableSnapshot | undefined;
+  /**
+   * Older durable snapshots still being read by a transfer that started with them, with the
+   * tick of their last read (a host keeps a transfer's snapshot open; docs/effects.md).
+   */
+  private readonly older: Map<number, { readonly snapshot: DurableSnapshot; lastRead: number }> = new Map();
+
+  /** Keeps the newest snapshot readable after a newer one replaces it, and forgets idle ones. */
+  private retire(previous: DurableSnapshot | undefined, now: number): void {
+    if (previous !== undefined) this.older.set(previous.lastIncludedIndex, { snapshot: previous, lastRead: now });
+    for (const [index, entry] of this.older) if (now - entry.lastRead > RETAIN_IDLE_TICKS) this.older.delete(index);
+  }
 
   /** The newest durable snapshot, if any. */
   durableSnapshot(): DurableSnapshot | undefined {
@@ -143,7 +157,7 @@ export class SimulatedSnapshotStore {
       this.counters.savesSuperseded++;
       return undefined;
     }
-    this.previous = this.durable;
+    this.retire(this.durable, this.now);
     this.durable = write.snapshot;
     this.counters.savesCompleted++;
     return write.snapshot;
@@ -154,8 +168,11 @@ export class SimulatedSnapshotStore {
    * one before it (the `sendSnapshot` contract: a transfer keeps its snapshot); `undefined` when
    * that snapshot is gone.
    */
-  read(index: number, offset: number, maxBytes: number): { data: Uint8Array; size: number; done: boolean } | undefined {
-    const snapshot = this.durable?.lastIncludedIndex === index ? this.durable : this.previous?.lastIncludedIndex === index ? this.previous : undefined;
+  read(index: number, offset: number, maxBytes: number, now: number = this.now): { data: Uint8Array; size: number; done: boolean } | undefined {
+    this.now = now;
+    const older = this.older.get(index);
+    if (older !== undefined) older.lastRead = now;
+    const snapshot = this.durable?.lastIncludedIndex === index ? this.durable : older?.snapshot;
     if (snapshot === undefined) return undefined;
     const size = snapshot.data.byteLength;
     const start = Math.min(offset, size);
@@ -224,7 +241,7 @@ export class SimulatedSnapshotStore {
     if (write.snapshot.lastIncludedIndex <= this.durableIndex()) {
       throw new IllegalStateError(`installing snapshot ${write.snapshot.lastIncludedIndex} over the newer durable snapshot ${this.durableIndex()}`);
     }
-    this.previous = this.durable;
+    this.retire(this.durable, this.now);
     this.durable = write.snapshot;
     this.counters.installsCompleted++;
     return write.snapshot;
