@@ -740,9 +740,9 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
     this.#appliedConfiguration = configuration;
     this.#appliedConfigurationIndex = index;
     this.#appliedConfigurationSource = source;
-    if (changed || source === 'log') {
-      if (this.#hub.wants('membershipChanged')) this.#hub.emit('membershipChanged', this.#membershipUpdate());
-    }
+    // Only changes are news: the first leader's log entry that records the bootstrap
+    // configuration (or an install that brings the same one) leaves the membership as it was.
+    if (changed && this.#hub.wants('membershipChanged')) this.#hub.emit('membershipChanged', this.#membershipUpdate());
   }
 
   /**

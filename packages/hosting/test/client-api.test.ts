@@ -222,7 +222,8 @@ describe('observability', () => {
     expect(leaders).toEqual(['host-1:7001']);
     expect(node.status()).toMatchObject({ role: 'leader', leaderId: n1, leaderEndpoint: 'host-1:7001', lifecycle: 'running' });
     const info = node.logInfo();
-    expect(info.recent.map((e) => e.kind)).toEqual(['noop', 'command']);
+    // The first leader's first entry records the bootstrap configuration (it serves as its no-op).
+    expect(info.recent.map((e) => e.kind)).toEqual(['configuration', 'command']);
     expect(info.commitIndex).toBe(2);
     expect(events.ofType('leaderElected')).toHaveLength(1);
     expect(metrics.counter('raft.leader.changes')).toBe(1);
