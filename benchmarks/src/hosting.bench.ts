@@ -8,11 +8,12 @@
  * to a peer and back).
  * Targets (issue 5): >= 100,000 commits/s at concurrency 256; p50 < 1 ms at concurrency 1.
  */
-import { type CommittedCommand, NodeId, type RaftMessage, type StateMachine, Term } from '@raft/abstractions';
+import { NodeId, type RaftMessage, Term } from '@raft/abstractions';
 import { type RaftNode, RaftNodeBuilder } from '@raft/hosting';
 import { memoryStorage } from '@raft/storage-memory';
 import { InMemoryNetwork } from '@raft/transport-inmemory';
 import { type Row, percentile, writeReport } from './report.js';
+import { CountingStateMachine } from './state-machines.js';
 
 const COMMAND_BYTES = 100;
 const RUNS: readonly { concurrency: number; commands: number }[] = [
@@ -21,16 +22,6 @@ const RUNS: readonly { concurrency: number; commands: number }[] = [
   { concurrency: 256, commands: 300_000 },
 ];
 
-/** Counts applied bytes: a state machine that costs next to nothing. */
-class CountingStateMachine implements StateMachine<number> {
-  bytes = 0;
-  apply(command: CommittedCommand): number {
-    this.bytes += command.payload.byteLength;
-    return this.bytes;
-  }
-  async *exportSnapshot(): AsyncIterable<Uint8Array> {}
-  async importSnapshot(): Promise<void> {}
-}
 
 async function cluster(): Promise<{ nodes: RaftNode<number>[]; network: InMemoryNetwork }> {
   const network = new InMemoryNetwork();

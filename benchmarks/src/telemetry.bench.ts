@@ -17,12 +17,10 @@
 import type { TracerProvider } from '@opentelemetry/api';
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import {
-  type CommittedCommand,
   type EventSink,
   type MetricSink,
   NodeId,
   type RaftEventRecord,
-  type StateMachine,
   Term,
 } from '@raft/abstractions';
 import { type RaftNode, RaftNodeBuilder } from '@raft/hosting';
@@ -32,6 +30,7 @@ import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trac
 import { otelEventSink, otelMetricSink, pinoEventSink } from '@raft/telemetry-otel';
 import { InMemoryNetwork } from '@raft/transport-inmemory';
 import { type Row, writeReport } from './report.js';
+import { CountingStateMachine } from './state-machines.js';
 
 const traceSdk = { BasicTracerProvider, BatchSpanProcessor };
 
@@ -146,15 +145,6 @@ const CONCURRENCY = 64;
 const COMMANDS = 40_000;
 const CLUSTER_ROUNDS = 5;
 
-class CountingStateMachine implements StateMachine<number> {
-  bytes = 0;
-  apply(command: CommittedCommand): number {
-    this.bytes += command.payload.byteLength;
-    return this.bytes;
-  }
-  async *exportSnapshot(): AsyncIterable<Uint8Array> {}
-  async importSnapshot(): Promise<void> {}
-}
 
 interface Telemetry {
   readonly name: string;

@@ -28,7 +28,7 @@ import { type InvariantId, InvariantViolationError } from './errors.js';
 import { InvariantChecker, describeConfiguration } from './invariants.js';
 import { type MessageCounter, type NetworkFaults, RELIABLE_NETWORK, SimulatedNetwork } from './network.js';
 import { SimulationRandom, deriveSeed } from './prng.js';
-import { type DurableSnapshot, SimulatedSnapshotStore, type SnapshotActivity, type SnapshotStoreCounters } from './snapshots.js';
+import { type DurableSnapshot, SimulatedSnapshotStore, type SnapshotActivity, type SnapshotStoreCounters, emptySnapshotCounters } from './snapshots.js';
 import { JournalStateMachine } from './state-machine.js';
 import { DEFAULT_STORAGE_LATENCY, SimulatedDisk, type StorageLatency, type WriteRequest, validateLatency } from './storage.js';
 import { TraceRecorder } from './trace.js';
@@ -822,18 +822,7 @@ export class SimulationCluster {
       writesCompleted += n.disk.writesCompleted;
       writesLost += n.disk.writesLost;
     }
-    const store: SnapshotStoreCounters = {
-      savesStarted: 0,
-      savesCompleted: 0,
-      savesSuperseded: 0,
-      savesLost: 0,
-      chunksWritten: 0,
-      transfersStarted: 0,
-      transfersRestarted: 0,
-      partialsLost: 0,
-      installsCompleted: 0,
-      installsLost: 0,
-    };
+    const store: SnapshotStoreCounters = emptySnapshotCounters();
     for (const n of this.nodes) {
       for (const key of Object.keys(store) as (keyof SnapshotStoreCounters)[]) store[key] += n.snapshots.counters[key];
     }

@@ -63,6 +63,22 @@ interface Receiving {
   bytes: number;
 }
 
+/** Snapshot store counters, all zero. */
+export function emptySnapshotCounters(): SnapshotStoreCounters {
+  return {
+    savesStarted: 0,
+    savesCompleted: 0,
+    savesSuperseded: 0,
+    savesLost: 0,
+    chunksWritten: 0,
+    transfersStarted: 0,
+    transfersRestarted: 0,
+    partialsLost: 0,
+    installsCompleted: 0,
+    installsLost: 0,
+  };
+}
+
 /**
  * One node's simulated snapshot store, modelled like the disk: what is durable is kept apart
  * from what is only in flight, and a crash loses everything in flight.
@@ -84,18 +100,7 @@ export class SimulatedSnapshotStore {
   /** The simulated time of the latest read (ticks), for retiring idle older snapshots. */
   private now = 0;
   /** Counters over the store's life. */
-  readonly counters: SnapshotStoreCounters = {
-    savesStarted: 0,
-    savesCompleted: 0,
-    savesSuperseded: 0,
-    savesLost: 0,
-    chunksWritten: 0,
-    transfersStarted: 0,
-    transfersRestarted: 0,
-    partialsLost: 0,
-    installsCompleted: 0,
-    installsLost: 0,
-  };
+  readonly counters: SnapshotStoreCounters = emptySnapshotCounters();
 
   /**
    * Older durable snapshots still being read by a transfer that started with them, with the
