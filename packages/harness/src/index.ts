@@ -70,3 +70,4 @@ export type { FaultStep, ScheduleShape } from './schedule.js';
 // Soak
 export { runSoak } from './soak.js';
 export type { SoakOptions, SoakReport } from './soak.js';
+export * from './linearizability/index.js';
