@@ -70,4 +70,21 @@ export type { FaultStep, ScheduleShape } from './schedule.js';
 // Soak
 export { runSoak } from './soak.js';
 export type { SoakOptions, SoakReport } from './soak.js';
-export * from './linearizability/index.js';
+// Linearizability checking of client histories (INV-9)
+export { normalizeHistory, registerModel, kvModel, checkLinearizability, minimizeHistory } from './linearizability/index.js';
+export type {
+  Time,
+  OperationStatus,
+  Operation,
+  NormalizationStats,
+  NormalizedHistory,
+  Model,
+  RegisterInput,
+  RegisterOutput,
+  KvInput,
+  KvOutput,
+  CheckOptions,
+  CheckResult,
+  Witness,
+  Candidate,
+} from './linearizability/index.js';
