@@ -13,6 +13,7 @@ import { type RaftNode, RaftNodeBuilder } from '@raft/hosting';
 import { memoryStorage } from '@raft/storage-memory';
 import { InMemoryNetwork } from '@raft/transport-inmemory';
 import { type Row, percentile, writeReport } from './report.js';
+import { measure, waitForLeader } from './clients.js';
 import { CountingStateMachine } from './state-machines.js';
 
 const COMMAND_BYTES = 100;
@@ -38,35 +39,6 @@ async function cluster(): Promise<{ nodes: RaftNode<number>[]; network: InMemory
   );
   await Promise.all(nodes.map((n) => n.start()));
   return { nodes, network };
-}
-
-async function waitForLeader(nodes: readonly RaftNode<number>[]): Promise<RaftNode<number>> {
-  for (;;) {
-    const leader = nodes.find((n) => n.role === 'leader');
-    if (leader !== undefined && nodes.every((n) => n.leaderId === leader.id)) return leader;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
-async function measure(leader: RaftNode<number>, concurrency: number, commands: number): Promise<{ rate: number; latencies: number[]; failed: number }> {
-  const payload = new Uint8Array(COMMAND_BYTES).fill(7);
-  const latencies = new Array<number>(commands);
-  let next = 0;
-  let failed = 0;
-  const client = async (): Promise<void> => {
-    for (;;) {
-      const i = next++;
-      if (i >= commands) return;
-      const started = performance.now();
-      const result = await leader.submit(payload);
-      latencies[i] = performance.now() - started;
-      if (result.status !== 'committed') failed++;
-    }
-  };
-  const started = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, client));
-  const seconds = (performance.now() - started) / 1000;
-  return { rate: commands / seconds, latencies, failed };
 }
 
 async function setImmediateRoundTrip(samples: number): Promise<number[]> {
@@ -104,11 +76,11 @@ async function transportRoundTrip(samples: number): Promise<number[]> {
 
 const { nodes, network } = await cluster();
 const leader = await waitForLeader(nodes);
-await measure(leader, 64, 20_000); // warm-up: let the JIT compile the hot paths
+await measure(leader, 64, 20_000, COMMAND_BYTES); // warm-up: let the JIT compile the hot paths
 const rows: Row[] = [];
 const byConcurrency = new Map<number, { rate: number; p50: number; p99: number }>();
 for (const run of RUNS) {
-  const r = await measure(leader, run.concurrency, run.commands);
+  const r = await measure(leader, run.concurrency, run.commands, COMMAND_BYTES);
   const p50 = percentile(r.latencies, 50);
   const p99 = percentile(r.latencies, 99);
   byConcurrency.set(run.concurrency, { rate: r.rate, p50, p99 });

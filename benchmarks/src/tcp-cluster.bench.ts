@@ -17,6 +17,7 @@ import { type RaftNode, RaftNodeBuilder } from '@raft/hosting';
 import { walStorage } from '@raft/storage-wal';
 import { type TcpTransport, tcpTransport } from '@raft/transport-tcp';
 import { type Row, percentile, writeReport } from './report.js';
+import { measure, waitForLeader } from './clients.js';
 import { CountingStateMachine } from './state-machines.js';
 
 const COMMAND_BYTES = 100;
@@ -50,34 +51,6 @@ async function cluster(root: string): Promise<RaftNode<number>[]> {
   );
   await Promise.all(nodes.map((n) => n.start()));
   return nodes;
-}
-
-async function waitForLeader(nodes: readonly RaftNode<number>[]): Promise<RaftNode<number>> {
-  for (;;) {
-    const leader = nodes.find((n) => n.role === 'leader');
-    if (leader !== undefined && nodes.every((n) => n.leaderId === leader.id)) return leader;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
-async function measure(leader: RaftNode<number>, concurrency: number, commands: number): Promise<{ rate: number; latencies: number[]; failed: number }> {
-  const payload = new Uint8Array(COMMAND_BYTES).fill(7);
-  const latencies = new Array<number>(commands);
-  let next = 0;
-  let failed = 0;
-  const client = async (): Promise<void> => {
-    for (;;) {
-      const i = next++;
-      if (i >= commands) return;
-      const started = performance.now();
-      const result = await leader.submit(payload);
-      latencies[i] = performance.now() - started;
-      if (result.status !== 'committed') failed++;
-    }
-  };
-  const started = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, client));
-  return { rate: commands / ((performance.now() - started) / 1000), latencies, failed };
 }
 
 /** 4 KiB write + fdatasync on a growing file in `dir` (what one durable log write costs). */
@@ -134,11 +107,11 @@ try {
   const rtt = await loopbackRoundTrips(5_000);
   const nodes = await cluster(root);
   const leader = await waitForLeader(nodes);
-  await measure(leader, 16, 5_000); // warm-up
+  await measure(leader, 16, 5_000, COMMAND_BYTES); // warm-up
   const rows: Row[] = [];
   const results = new Map<number, { rate: number; p50: number }>();
   for (const run of RUNS) {
-    const r = await measure(leader, run.concurrency, run.commands);
+    const r = await measure(leader, run.concurrency, run.commands, COMMAND_BYTES);
     const p50 = percentile(r.latencies, 50);
     results.set(run.concurrency, { rate: r.rate, p50 });
     rows.push({
