@@ -1,4 +1,4 @@
-import type { NodeId, RaftInput, RaftMessageType } from '@raft/abstractions';
+import { type NodeId, RAFT_MESSAGE_TYPES, type RaftInput, type RaftMessageType } from '@raft/abstractions';
 import { RunningHash } from './hash.js';
 
 /** What a trace line records. */
@@ -42,15 +42,8 @@ const INPUT_CODE: Record<RaftInput['type'], number> = {
   persistenceFailed: 12,
 };
 
-const MESSAGE_CODE: Record<RaftMessageType, number> = {
-  RequestVote: 1,
-  RequestVoteResponse: 2,
-  AppendEntries: 3,
-  AppendEntriesResponse: 4,
-  InstallSnapshot: 5,
-  InstallSnapshotResponse: 6,
-  TimeoutNow: 7,
-};
+/** A message type's code in the trace hash: its position in `RAFT_MESSAGE_TYPES`, from 1. */
+const MESSAGE_CODE = Object.fromEntries(RAFT_MESSAGE_TYPES.map((type, i) => [type, i + 1])) as Record<RaftMessageType, number>;
 
 interface Slot {
   time: number;

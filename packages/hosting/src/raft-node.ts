@@ -1122,7 +1122,7 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
           waiter.next = this.#byIndex.get(result.index);
           this.#byIndex.set(result.index, waiter);
         } else if (result.status === 'redirected') {
-          this.#settle(waiter, { status: 'redirected', leaderId: result.leaderId, endpoint: this.#parts.directory.endpointOf(result.leaderId) });
+          this.#settle(waiter, this.#redirect(result.leaderId));
         } else {
           this.#parts.metricSink.increment('raft.proposals.rejected', 1, { node: this.id, reason: result.reason });
           this.#settle(waiter, commandRejected(mapCommandRejection(result.reason)));
@@ -1168,7 +1168,7 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
           if (list === undefined) this.#changesByIndex.set(result.index, [waiter]);
           else list.push(waiter);
         } else if (result.status === 'redirected') {
-          this.#settle(waiter, { status: 'redirected', leaderId: result.leaderId, endpoint: this.#parts.directory.endpointOf(result.leaderId) });
+          this.#settle(waiter, this.#redirect(result.leaderId));
         } else {
           this.#settle(waiter, membershipRejected(mapMembershipRejection(result.reason)));
         }
@@ -1180,10 +1180,13 @@ export class RaftNode<Result = unknown> implements AsyncDisposable {
   }
 
   #requestFailure(result: { status: 'redirected'; leaderId: NodeId } | { status: 'rejected'; reason: RejectionReason }): RequestFailure {
-    if (result.status === 'redirected') {
-      return { status: 'redirected', leaderId: result.leaderId, endpoint: this.#parts.directory.endpointOf(result.leaderId) };
-    }
+    if (result.status === 'redirected') return this.#redirect(result.leaderId);
     return requestRejected(mapRequestRejection(result.reason));
+  }
+
+  /** A redirect to `leaderId`, with its endpoint from the peer directory. */
+  #redirect(leaderId: NodeId): { status: 'redirected'; leaderId: NodeId; endpoint: string | undefined } {
+    return { status: 'redirected', leaderId, endpoint: this.#parts.directory.endpointOf(leaderId) };
   }
 
   /** Publishes events to the sink and listeners, and keeps the cheap observability state. */
