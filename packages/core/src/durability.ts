@@ -53,11 +53,6 @@ export class Durability {
     return this.persisted;
   }
 
-  /** `true` when a write is issued and not yet acknowledged. */
-  hasPendingWrites(): boolean {
-    return this.pending.length > 0;
-  }
-
   /** Records a `persistMeta` effect; returns its write number. */
   issueMeta(meta: PersistentMeta): number {
     this.pending.push({ seq: ++this.issuedSeq, kind: 'meta', meta });

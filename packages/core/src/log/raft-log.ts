@@ -65,11 +65,6 @@ export class RaftLog {
     for (const entry of entries) this.entries.push(entry);
   }
 
-  /** Appends one entry. */
-  push(entry: LogEntry): void {
-    this.entries.push(entry);
-  }
-
   /** Removes every entry after `index` (`index >= snapshotIndex`). */
   truncateAfter(index: number): void {
     this.entries.length = Math.max(0, index - this.snapshotIndex);

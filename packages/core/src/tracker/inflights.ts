@@ -54,11 +54,6 @@ export class Inflights {
     }
   }
 
-  /** Frees the oldest message (a heartbeat response unblocks a full window, etcd). */
-  freeFirstOne(): void {
-    if (this.count() > 0) this.freeLE(this.lastIndices[this.head] as number);
-  }
-
   reset(): void {
     this.lastIndices.length = 0;
     this.sizes.length = 0;
